@@ -1,0 +1,1 @@
+"""Shared kernel: settings, database, unit of work, clock, errors, numbers, dates, text, money."""
