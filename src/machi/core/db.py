@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import MetaData, create_engine, event
+from sqlalchemy import MetaData, create_engine
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -46,15 +46,14 @@ def url_for(base_url: str, *, role: str | None = None, database: str | None = No
 
 
 def make_engine(url: str | URL, *, pool_size: int = 5) -> Engine:
-    engine = create_engine(url, pool_size=pool_size, max_overflow=5, pool_pre_ping=True)
-
-    @event.listens_for(engine, "connect")
-    def _session_defaults(dbapi_conn: object, _record: object) -> None:
-        # JST is the business time zone; statement timeout stops runaway queries in the UI.
-        with dbapi_conn.cursor() as cur:  # type: ignore[attr-defined]
-            cur.execute("SET TIME ZONE 'Asia/Tokyo'")
-
-    return engine
+    # JST is the business time zone whatever the server's default.
+    return create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=5,
+        pool_pre_ping=True,
+        connect_args={"options": "-c TimeZone=Asia/Tokyo"},
+    )
 
 
 def make_sessions(engine: Engine | Connection) -> sessionmaker[Session]:

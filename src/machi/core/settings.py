@@ -19,6 +19,8 @@ class Settings(BaseSettings):
     var_dir: Path = Path("var")
     # An external PostgreSQL (``postgresql+psycopg://...``); empty means the embedded server.
     database_url: str = ""
+    # Role that owns the schemas and runs migrations on an external database.
+    database_owner_url: str = ""
     database_name: str = "machi"
 
     municipality_name: str = "架空市"

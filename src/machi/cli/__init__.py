@@ -1,0 +1,1 @@
+"""The ``machi`` command."""

@@ -1,0 +1,93 @@
+"""``machi``: the operator's command. Every long job shows a progress bar; bad arguments
+give one line on stderr and exit status 2, never a traceback."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import click
+import typer
+from rich.console import Console
+
+from machi.cli import db as db_cli
+from machi.cli import synth as synth_cli
+from machi.cli import users as users_cli
+from machi.cli.common import fail, runtime, settings
+from machi.core.errors import DomainError
+
+app = typer.Typer(
+    name="machi",
+    help="Machi 基幹業務システムの運用コマンド",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(db_cli.app, name="db")
+app.add_typer(users_cli.app, name="users")
+app.command("synth")(synth_cli.synth)
+err = Console(stderr=True)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="待ち受けるアドレス")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="ポート番号")] = 8000,
+) -> None:
+    """Web 画面と API を起動する (データベースは起動・移行済みであること)。"""
+    import uvicorn
+
+    from machi.web.app import create_app
+
+    rt = runtime(settings())
+    Console().print(f"Machi: http://{host}:{port}/ で待ち受けます (停止は Ctrl+C)")
+    uvicorn.run(create_app(rt), host=host, port=port, log_level="warning")
+
+
+@app.command()
+def demo(
+    residents: Annotated[int, typer.Option(min=100, max=5_000_000, help="架空の住民数")] = 50_000,
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="準備だけして終了する")] = False,
+) -> None:
+    """デモ環境を用意して起動する: 組込み PostgreSQL、移行、架空の町、職員ユーザー。"""
+    from machi.cli.demo import prepare
+
+    rt = prepare(residents=residents)
+    if no_serve:
+        return
+    import uvicorn
+
+    from machi.web.app import create_app
+
+    Console().print(f"\n[bold]デモ画面: http://127.0.0.1:{port}/[/bold]  (停止は Ctrl+C)")
+    uvicorn.run(create_app(rt), host="127.0.0.1", port=port, log_level="warning")
+
+
+def run(argv: list[str] | None = None) -> None:
+    """Entry point: maps every error to one line and an exit status."""
+    try:
+        app(args=argv, standalone_mode=False, prog_name="machi")
+    except click.exceptions.Exit as e:
+        sys.exit(e.exit_code)
+    except click.exceptions.Abort:
+        err.print("中断しました。")
+        sys.exit(130)
+    except click.UsageError as e:
+        err.print(f"エラー: {e.format_message()}", markup=False)
+        sys.exit(2)
+    except click.ClickException as e:
+        err.print(f"エラー: {e.format_message()}", markup=False)
+        sys.exit(e.exit_code)
+    except DomainError as e:
+        err.print(f"エラー: {e.message} ({e.code})", markup=False)
+        sys.exit(2)
+    except SystemExit:
+        raise
+    except Exception as e:  # noqa: BLE001 — the outermost edge: one line, no traceback
+        err.print(f"内部エラー: {type(e).__name__}。{Path('var/log')} を確認してください。")
+        sys.exit(1)
+
+
+__all__ = ["app", "fail", "run"]

@@ -1,0 +1,1 @@
+"""Privacy governance: staff users, roles per affair, sessions, the audit log."""

@@ -1,0 +1,1 @@
+"""The FastAPI application: staff UI (Japanese, server-rendered) and JSON API."""

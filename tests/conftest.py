@@ -1,0 +1,151 @@
+"""Test harness: one real embedded PostgreSQL per run (fsync off), a template database
+migrated once, one clone per xdist worker, and one outer transaction per test that is
+rolled back at the end (commits inside services only release savepoints).
+
+Tests connect as ``machi_app``, the production role, so grants such as the append-only
+audit log are exercised, not assumed."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.orm import sessionmaker
+
+from machi import bootstrap
+from machi.bootstrap import Runtime
+from machi.core import database
+from machi.core.clock import JST, FixedClock
+from machi.core.db import APP_ROLE, OWNER_ROLE, autocommit, make_engine
+from machi.core.pgserver import EmbeddedPostgres
+from machi.core.settings import Settings
+from machi.core.uow import UnitOfWork
+from support import FreshDatabase
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_PG = ROOT / "var" / "test-pg"
+TEMPLATE = "machi_template"
+
+
+def _server() -> EmbeddedPostgres:
+    return EmbeddedPostgres(TEST_PG, fast=True)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if hasattr(config, "workerinput"):
+        return  # xdist worker: the controller has prepared the server and template
+    server = _server()
+    server.start()
+    database.create_roles_and_database(server.url(), TEMPLATE)
+    admin = make_engine(server.url(), pool_size=1)
+    with autocommit(admin) as conn:
+        # A fresh template each run, so migrations are always exercised from zero.
+        conn.execute(text(f"UPDATE pg_database SET datistemplate = false WHERE datname = '{TEMPLATE}'"))
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{TEMPLATE}" WITH (FORCE)')
+        conn.exec_driver_sql(f'CREATE DATABASE "{TEMPLATE}" OWNER {OWNER_ROLE}')
+    admin.dispose()
+    database.upgrade(server.url(role=OWNER_ROLE, database=TEMPLATE))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if hasattr(config, "workerinput") or os.environ.get("MACHI_TEST_KEEP_PG"):
+        return
+    _server().stop()
+
+
+def clone_database(name: str) -> str:
+    """A new database copied from the migrated template; returns its app-role URL."""
+    server = _server()
+    admin = make_engine(server.url(), pool_size=1)
+    with autocommit(admin) as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}" OWNER {OWNER_ROLE}')
+    admin.dispose()
+    return server.url(role=APP_ROLE, database=name)
+
+
+def drop_database(name: str) -> None:
+    admin = make_engine(_server().url(), pool_size=1)
+    with autocommit(admin) as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
+def superuser_url(database_name: str) -> str:
+    return _server().url(database=database_name)
+
+
+@pytest.fixture(scope="session")
+def worker_db(worker_id: str) -> Iterator[str]:
+    name = f"machi_test_{worker_id}"
+    clone_database(name)
+    yield name
+    drop_database(name)
+
+
+@pytest.fixture(scope="session")
+def app_engine(worker_db: str) -> Iterator[Engine]:
+    engine = make_engine(_server().url(role=APP_ROLE, database=worker_db))
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def connection(app_engine: Engine) -> Iterator[Connection]:
+    with app_engine.connect() as conn:
+        outer = conn.begin()
+        yield conn
+        outer.rollback()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(datetime(2026, 11, 30, 10, 0, tzinfo=JST))
+
+
+@pytest.fixture(scope="session")
+def test_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(var_dir=tmp_path_factory.mktemp("var"), database_url="", _env_file=None)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def rt(connection: Connection, clock: FixedClock, test_settings: Settings) -> Runtime:
+    sessions = sessionmaker(
+        bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+    )
+    return bootstrap.build(
+        test_settings, "", clock=clock, engine=connection.engine, sessions=sessions
+    )
+
+
+@pytest.fixture
+def uow(rt: Runtime) -> UnitOfWork:
+    return rt.uow()
+
+
+@pytest.fixture
+def migrated_engine() -> Iterator[Engine]:
+    """An app-role engine on a fresh database at Alembic head where commits are real;
+    the database is dropped afterwards."""
+    name = f"machi_t_{uuid.uuid4().hex[:12]}"
+    engine = make_engine(clone_database(name))
+    yield engine
+    engine.dispose()
+    drop_database(name)
+
+
+@pytest.fixture
+def fresh_db() -> Iterator[FreshDatabase]:
+    """A fresh database at head (real commits), with URLs for each role; dropped after."""
+    name = f"machi_t_{uuid.uuid4().hex[:12]}"
+    app_url = clone_database(name)
+    server = _server()
+    yield FreshDatabase(
+        name, app_url, server.url(role=OWNER_ROLE, database=name), server.url(database=name)
+    )
+    drop_database(name)
