@@ -11,10 +11,9 @@ import os
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 
 import pytest
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import sessionmaker
 
 from machi import bootstrap
@@ -22,30 +21,20 @@ from machi.bootstrap import Runtime
 from machi.core import database
 from machi.core.clock import JST, FixedClock
 from machi.core.db import APP_ROLE, OWNER_ROLE, autocommit, make_engine
-from machi.core.pgserver import EmbeddedPostgres
 from machi.core.settings import Settings
 from machi.core.uow import UnitOfWork
-from support import FreshDatabase
-
-ROOT = Path(__file__).resolve().parent.parent
-TEST_PG = ROOT / "var" / "test-pg"
-TEMPLATE = "machi_template"
-
-
-def _server() -> EmbeddedPostgres:
-    return EmbeddedPostgres(TEST_PG, fast=True)
+from support import TEMPLATE, FreshDatabase, clone_database, drop_database, test_server
 
 
 def pytest_configure(config: pytest.Config) -> None:
     if hasattr(config, "workerinput"):
         return  # xdist worker: the controller has prepared the server and template
-    server = _server()
+    server = test_server()
     server.start()
     database.create_roles_and_database(server.url(), TEMPLATE)
     admin = make_engine(server.url(), pool_size=1)
     with autocommit(admin) as conn:
         # A fresh template each run, so migrations are always exercised from zero.
-        conn.execute(text(f"UPDATE pg_database SET datistemplate = false WHERE datname = '{TEMPLATE}'"))
         conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{TEMPLATE}" WITH (FORCE)')
         conn.exec_driver_sql(f'CREATE DATABASE "{TEMPLATE}" OWNER {OWNER_ROLE}')
     admin.dispose()
@@ -55,29 +44,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     if hasattr(config, "workerinput") or os.environ.get("MACHI_TEST_KEEP_PG"):
         return
-    _server().stop()
-
-
-def clone_database(name: str) -> str:
-    """A new database copied from the migrated template; returns its app-role URL."""
-    server = _server()
-    admin = make_engine(server.url(), pool_size=1)
-    with autocommit(admin) as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}" OWNER {OWNER_ROLE}')
-    admin.dispose()
-    return server.url(role=APP_ROLE, database=name)
-
-
-def drop_database(name: str) -> None:
-    admin = make_engine(_server().url(), pool_size=1)
-    with autocommit(admin) as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.dispose()
-
-
-def superuser_url(database_name: str) -> str:
-    return _server().url(database=database_name)
+    test_server().stop()
 
 
 @pytest.fixture(scope="session")
@@ -90,7 +57,7 @@ def worker_db(worker_id: str) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def app_engine(worker_db: str) -> Iterator[Engine]:
-    engine = make_engine(_server().url(role=APP_ROLE, database=worker_db))
+    engine = make_engine(test_server().url(role=APP_ROLE, database=worker_db))
     yield engine
     engine.dispose()
 
@@ -144,7 +111,7 @@ def fresh_db() -> Iterator[FreshDatabase]:
     """A fresh database at head (real commits), with URLs for each role; dropped after."""
     name = f"machi_t_{uuid.uuid4().hex[:12]}"
     app_url = clone_database(name)
-    server = _server()
+    server = test_server()
     yield FreshDatabase(
         name, app_url, server.url(role=OWNER_ROLE, database=name), server.url(database=name)
     )

@@ -8,7 +8,6 @@ from sqlalchemy.exc import ProgrammingError
 
 from machi.core import database
 from machi.core.db import APP_ROLE, OWNER_ROLE
-
 from support import FreshDatabase
 
 

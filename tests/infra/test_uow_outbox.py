@@ -98,14 +98,14 @@ def test_relay_delivers_once_and_redelivery_changes_nothing(uow: UnitOfWork) -> 
         uow.commit()
     report = outbox.relay(uow.fresh())
     assert report.delivered == 1 and report.failed == 0
-    assert SEEN == [sid]
+    assert [sid] == SEEN
     assert outbox.relay(uow.fresh()).delivered == 0  # dispatched: not offered again
     # At-least-once: simulate a redelivery of the same event; the inbox absorbs it.
     with uow:
         row = uow.session.scalars(select(OutboxEvent)).one()
         event = from_payload(row.name, row.version, row.event_id, row.payload)
     record_sample(uow.fresh(), event)
-    assert SEEN == [sid]
+    assert [sid] == SEEN
     assert _count(uow, InboxEntry) == 1
 
 

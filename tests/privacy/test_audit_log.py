@@ -11,7 +11,6 @@ from machi.core.db import make_engine
 from machi.core.uow import UnitOfWork
 from machi.privacy import audit
 from machi.privacy.actor import Actor
-
 from support import FreshDatabase
 
 
@@ -62,6 +61,7 @@ def test_superuser_edit_is_found_by_verify(fresh_db: FreshDatabase) -> None:
     from sqlalchemy.orm import sessionmaker
 
     from machi.core.clock import SystemClock
+
     app = make_engine(fresh_db.app_url, pool_size=1)
     uow = UnitOfWork(sessionmaker(bind=app, expire_on_commit=False), SystemClock())
     _write(uow, 4)

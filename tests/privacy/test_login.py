@@ -14,7 +14,6 @@ from machi.core.errors import DomainError
 from machi.privacy import services
 from machi.privacy.errors import MESSAGES, PrivacyError
 from machi.privacy.models import AuditEntry, StaffUser
-
 from support import Enrolled
 
 MAX = 5
@@ -30,7 +29,9 @@ def _audit(rt: Runtime) -> list[AuditEntry]:
     with rt.uow() as uow:
         return list(
             uow.session.scalars(
-                select(AuditEntry).where(AuditEntry.action == "privacy.login").order_by(AuditEntry.id)
+                select(AuditEntry)
+                .where(AuditEntry.action == "privacy.login")
+                .order_by(AuditEntry.id)
             )
         )
 
@@ -147,7 +148,9 @@ def test_weak_password_is_refused_and_nothing_is_written(rt: Runtime) -> None:
     services.load_roles(rt.uow(), Actor.operator())
     with pytest.raises(DomainError) as e:
         services.create_user(
-            rt.uow(), Actor.operator(), rt.keys,
+            rt.uow(),
+            Actor.operator(),
+            rt.keys,
             services.NewUser("weak", "弱 太郎", "short1", (("counter_clerk", "juki"),)),
         )
     assert e.value.code == PrivacyError.WEAK_PASSWORD

@@ -53,8 +53,12 @@ def _ensure_users(rt: Runtime, credentials: Path) -> list[dict[str, str]]:
             ),
         )
         created.append(
-            {"login": f"demo_{role['code']}", "role": role["name_ja"], "password": pw,
-             "totp_secret": user.totp_secret}
+            {
+                "login": f"demo_{role['code']}",
+                "role": role["name_ja"],
+                "password": pw,
+                "totp_secret": user.totp_secret,
+            }
         )
     fd = os.open(credentials, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
@@ -72,7 +76,9 @@ def prepare(*, residents: int) -> Runtime:
     users = _ensure_users(rt, s.var_dir / "demo-credentials.json")
     if not synth_services.town_loaded(rt.engine):
         load_with_progress(rt, residents=residents, seed=1)
-    table = Table("ログインID", "ロール", "パスワード", "TOTP 秘密鍵", title="デモ用職員 (デモ環境専用)")
+    table = Table(
+        "ログインID", "ロール", "パスワード", "TOTP 秘密鍵", title="デモ用職員 (デモ環境専用)"
+    )
     for u in users:
         table.add_row(u["login"], u["role"], u["password"], u["totp_secret"])
     out.print(table)

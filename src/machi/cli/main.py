@@ -85,7 +85,7 @@ def run(argv: list[str] | None = None) -> None:
         sys.exit(2)
     except SystemExit:
         raise
-    except Exception as e:  # noqa: BLE001 — the outermost edge: one line, no traceback
+    except Exception as e:
         err.print(f"内部エラー: {type(e).__name__}。{Path('var/log')} を確認してください。")
         sys.exit(1)
 

@@ -45,7 +45,9 @@ def load_with_progress(rt: Runtime, *, residents: int, seed: int) -> None:
 def synth(
     residents: Annotated[int, typer.Option(min=1, max=5_000_000, help="住民数")] = 50_000,
     seed: Annotated[int, typer.Option(help="乱数の種 (同じ種なら同じ町)")] = 1,
-    replace: Annotated[bool, typer.Option("--replace", help="既存の架空の町を消して作り直す")] = False,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="既存の架空の町を消して作り直す")
+    ] = False,
 ) -> None:
     """架空の町 (住所、世帯、住民、異動、所得、口座) を生成して投入する。"""
     s = settings()

@@ -42,9 +42,7 @@ def create(
     login_name: Annotated[str, typer.Argument(help="ログインID")],
     display_name: Annotated[str, typer.Option("--name", help="氏名 (表示名)")],
     grant: Annotated[list[str], typer.Option("--grant", help="ロール@事務 (複数可)")],
-    password: Annotated[
-        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)
-    ],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
 ) -> None:
     """職員ユーザーを作成し、TOTP の秘密鍵を一度だけ表示する。"""
     rt = runtime(settings())
@@ -64,8 +62,9 @@ def list_users() -> None:
     table = Table("ログインID", "氏名", "ロール@事務", "状態")
     for u in services.list_users(rt.uow(), Actor.operator()):
         state = "ロック中" if u.locked else ("有効" if u.active else "無効")
-        table.add_row(u.login_name, u.display_name, ", ".join(f"{r}@{a}" for r, a in u.grants),
-                      state)
+        table.add_row(
+            u.login_name, u.display_name, ", ".join(f"{r}@{a}" for r, a in u.grants), state
+        )
     out.print(table)
 
 

@@ -10,7 +10,7 @@ from alembic.config import Config
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from machi.core.db import APP_ROLE, OWNER_ROLE, autocommit, make_engine, url_for
+from machi.core.db import APP_ROLE, OWNER_ROLE, autocommit, make_engine
 from machi.core.pgserver import EmbeddedPostgres
 
 __all__ = ["EmbeddedPostgres"]
@@ -79,7 +79,7 @@ def current_revision(engine: Engine) -> str | None:
     with engine.connect() as conn:
         try:
             return conn.execute(text("SELECT version_num FROM core.alembic_version")).scalar()
-        except Exception:  # noqa: BLE001 — no table yet means "not migrated"
+        except Exception:
             return None
 
 

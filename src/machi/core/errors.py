@@ -34,7 +34,9 @@ class ConflictError(DomainError):
 
     http_status = 409
 
-    def __init__(self, message: str = "他の操作で更新されています。画面を開き直してください。") -> None:
+    def __init__(
+        self, message: str = "他の操作で更新されています。画面を開き直してください。"
+    ) -> None:
         super().__init__(CoreError.CONFLICT, message)
 
 

@@ -113,7 +113,7 @@ def relay(uow: UnitOfWork, *, batch: int = 100) -> RelayReport:
                 error: str | None = None
                 try:
                     sub.handler(uow.fresh(), event)
-                except Exception as exc:  # noqa: BLE001 — recorded as a row, retried later
+                except Exception as exc:
                     # The type only: an exception text may carry personal data.
                     error = type(exc).__name__
                 attempts = (state.attempts if state else 0) + 1

@@ -14,7 +14,7 @@ class PrivacyError(StrEnum):
     LOGIN_NAME_TAKEN = "privacy.login_name_taken"
     UNKNOWN_ROLE = "privacy.unknown_role"
     UNKNOWN_USER = "privacy.unknown_user"
-    WEAK_PASSWORD = "privacy.weak_password"
+    WEAK_PASSWORD = "privacy.weak_password"  # noqa: S105 — an error code, not a secret
 
 
 MESSAGES: dict[PrivacyError, str] = {

@@ -303,9 +303,7 @@ def _view(uow: UnitOfWork, sess: LoginSession, user: StaffUser) -> SessionView:
         (ur.role_code, ur.affair)
         for ur in uow.session.scalars(select(UserRole).where(UserRole.user_id == user.id))
     )
-    return SessionView(
-        sess.id, user.id, user.login_name, user.display_name, sess.stage, grants
-    )
+    return SessionView(sess.id, user.id, user.login_name, user.display_name, sess.stage, grants)
 
 
 def resume(uow: UnitOfWork, *, token: str, idle: timedelta) -> SessionView:
@@ -339,9 +337,7 @@ def resume(uow: UnitOfWork, *, token: str, idle: timedelta) -> SessionView:
     return view
 
 
-def unlock_screen(
-    uow: UnitOfWork, *, token: str, password: str, max_failed: int
-) -> SessionView:
+def unlock_screen(uow: UnitOfWork, *, token: str, password: str, max_failed: int) -> SessionView:
     with uow:
         s = uow.session
         sess = s.scalar(select(LoginSession).where(LoginSession.token_hash == _token_hash(token)))

@@ -44,7 +44,11 @@ def render(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLRe
 
 def _set_cookie(response: Response, rt: Runtime, token: str) -> None:
     response.set_cookie(
-        COOKIE, token, httponly=True, samesite="strict", secure=rt.settings.secure_cookies,
+        COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=rt.settings.secure_cookies,
         path="/",
     )
 
@@ -99,8 +103,9 @@ def login(
             max_failed=rt.settings.max_failed_logins,
         )
     except DomainError as e:
-        return render(request, "web/login.html", e.http_status, error=e.message,
-                      login_name=login_name)
+        return render(
+            request, "web/login.html", e.http_status, error=e.message, login_name=login_name
+        )
     response = RedirectResponse("/login/totp", status_code=303)
     _set_cookie(response, rt, token)
     return response

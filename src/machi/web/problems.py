@@ -16,9 +16,7 @@ log = logging.getLogger("machi.web")
 PROBLEM = "application/problem+json"
 
 
-def problem(
-    status: int, code: str, title: str, instance: str, **extra: object
-) -> JSONResponse:
+def problem(status: int, code: str, title: str, instance: str, **extra: object) -> JSONResponse:
     body = {
         "type": f"urn:machi:problem:{code}",
         "title": title,
@@ -42,7 +40,10 @@ def install(app: FastAPI) -> None:
         # Field locations and error kinds only: pydantic's messages echo the input value.
         errors = [{"loc": list(e.get("loc", ())), "type": e.get("type")} for e in exc.errors()]
         return problem(
-            422, CoreError.INVALID_INPUT, "入力内容に誤りがあります。", request.url.path,
+            422,
+            CoreError.INVALID_INPUT,
+            "入力内容に誤りがあります。",
+            request.url.path,
             errors=errors,
         )
 
@@ -57,6 +58,8 @@ def install(app: FastAPI) -> None:
         # The exception's type only: its text may carry personal data.
         log.error("unexpected error on %s: %s", request.url.path, type(exc).__name__)
         return problem(
-            500, "core.internal_error", "システムエラーが発生しました。管理者に連絡してください。",
+            500,
+            "core.internal_error",
+            "システムエラーが発生しました。管理者に連絡してください。",
             request.url.path,
         )
