@@ -21,14 +21,25 @@ from machi.bootstrap import Runtime
 from machi.core import database
 from machi.core.clock import JST, FixedClock
 from machi.core.db import APP_ROLE, OWNER_ROLE, autocommit, make_engine
+from machi.core.pgserver import EmbeddedPostgres
 from machi.core.settings import Settings
 from machi.core.uow import UnitOfWork
-from support import TEMPLATE, FreshDatabase, clone_database, drop_database, test_server
+from support import (
+    RUN_DIR_ENV,
+    TEMPLATE,
+    TEST_PG_ROOT,
+    FreshDatabase,
+    clone_database,
+    drop_database,
+    test_server,
+)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     if hasattr(config, "workerinput"):
         return  # xdist worker: the controller has prepared the server and template
+    _remove_stale_clusters()
+    os.environ[RUN_DIR_ENV] = str(TEST_PG_ROOT / f"run-{os.getpid()}")
     server = test_server()
     server.start()
     database.create_roles_and_database(server.url(), TEMPLATE)
@@ -42,9 +53,19 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    if hasattr(config, "workerinput") or os.environ.get("MACHI_TEST_KEEP_PG"):
+    if hasattr(config, "workerinput") or RUN_DIR_ENV not in os.environ:
         return
-    test_server().stop()
+    test_server().destroy()
+
+
+def _remove_stale_clusters() -> None:
+    """Clusters left by runs that were killed: their server is gone, their files are not."""
+    if not TEST_PG_ROOT.exists():
+        return
+    for run in TEST_PG_ROOT.glob("run-*"):
+        cluster = EmbeddedPostgres(run, fast=True)
+        if not cluster.status().running:
+            cluster.destroy()
 
 
 @pytest.fixture(scope="session")

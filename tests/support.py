@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pyotp
 
@@ -27,12 +30,15 @@ class Enrolled:
 
 
 ROOT = Path(__file__).resolve().parent.parent
-TEST_PG = ROOT / "var" / "test-pg"
+TEST_PG_ROOT = ROOT / "var" / "test-pg"
 TEMPLATE = "machi_template"
+# Each run has its own cluster, so two runs on one machine never stop each other's server.
+# The controller picks the directory; xdist workers inherit it through the environment.
+RUN_DIR_ENV = "MACHI_TEST_PG_DIR"
 
 
 def test_server() -> EmbeddedPostgres:
-    return EmbeddedPostgres(TEST_PG, fast=True)
+    return EmbeddedPostgres(Path(os.environ[RUN_DIR_ENV]), fast=True)
 
 
 def clone_database(name: str) -> str:
@@ -63,3 +69,60 @@ class LiveServer:
     login_name: str
     password: str
     totp: pyotp.TOTP
+
+
+# -- access-control harness (controls.md AUTHZ-01; issue: Privacy core, item 5) ----------
+
+
+def every_grant() -> list[tuple[str | None, str]]:
+    """Every (role, affair) pair worth trying, plus "no role at all" in each affair."""
+    import yaml
+
+    from machi.privacy.permissions import Affair
+    from machi.privacy.services import ROLES_FILE
+
+    roles = [r["code"] for r in yaml.safe_load(ROLES_FILE.read_text("utf-8"))["roles"]]
+    return [(role, affair.value) for role in [*roles, None] for affair in Affair]
+
+
+def assert_access(
+    rt: Any,
+    action: str,
+    call: Callable[[Any, int], object],
+    allowed: set[tuple[str, str]],
+) -> None:
+    """Run ``call(actor, i)`` once for every (role, affair): the pairs in ``allowed`` must
+    pass; every other pair must be refused with PermissionDenied, write a 'denied' audit row
+    for ``action``, and change nothing else."""
+    from sqlalchemy import func, select
+
+    from machi.privacy.access import PermissionDenied, effective_permissions
+    from machi.privacy.actor import Actor
+    from machi.privacy.models import AuditEntry
+
+    for i, (role, affair) in enumerate(every_grant()):
+        grants = frozenset({(role, affair)}) if role else frozenset()
+        with rt.uow() as uow:
+            perms = effective_permissions(uow.session, grants, affair)
+        actor = Actor(
+            user_id=None,
+            login_name=f"t_{role}",
+            terminal="test",
+            affair=affair,
+            grants=grants,
+            permissions=perms,
+        )
+        if role is not None and (role, affair) in allowed:
+            call(actor, i)
+            continue
+        with rt.uow() as uow:
+            before = uow.session.scalar(select(func.max(AuditEntry.id))) or 0
+        try:
+            call(actor, i)
+        except PermissionDenied:
+            pass
+        else:
+            raise AssertionError(f"{action}: {role}@{affair} was not refused")
+        with rt.uow() as uow:
+            rows = uow.session.scalars(select(AuditEntry).where(AuditEntry.id > before)).all()
+        assert [(r.action, r.outcome) for r in rows] == [(action, "denied")], (role, affair)

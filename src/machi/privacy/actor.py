@@ -5,6 +5,20 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
+from machi.privacy.permissions import Affair, Permission
+
+# What an operator at the server's shell may do through the ``machi`` command. Shell
+# access to the server is itself the control (docs/security.md); the set is still closed.
+OPERATOR_PERMISSIONS = frozenset(
+    {
+        Permission.PRIVACY_MANAGE_USERS,
+        Permission.PRIVACY_MANAGE_ROLES,
+        Permission.PRIVACY_VERIFY_AUDIT_LOG,
+        Permission.PRIVACY_ROTATE_KEYS,
+        Permission.SYNTH_LOAD_TOWN,
+    }
+)
+
 
 @dataclass(frozen=True)
 class Actor:
@@ -15,12 +29,19 @@ class Actor:
     purpose: str | None = None
     # (role code, affair) pairs granted to the user.
     grants: frozenset[tuple[str, str]] = field(default_factory=frozenset)
+    # Effective permissions in ``affair`` (from the roles granted in that affair).
+    permissions: frozenset[Permission] = field(default_factory=frozenset)
 
     @classmethod
-    def operator(cls, terminal: str = "cli") -> Actor:
-        """Someone with shell access to the server running an operator command (machi CLI).
-        Recorded as such in the audit log; OS access control is what guards it."""
-        return cls(user_id=None, login_name="operator", terminal=terminal, affair="admin")
+    def operator(cls, terminal: str = "cli", affair: Affair = Affair.ADMIN) -> Actor:
+        """Someone with shell access to the server running an operator command."""
+        return cls(
+            user_id=None,
+            login_name="operator",
+            terminal=terminal,
+            affair=affair,
+            permissions=OPERATOR_PERMISSIONS,
+        )
 
     @classmethod
     def anonymous(cls, terminal: str) -> Actor:

@@ -14,6 +14,7 @@ class PrivacyError(StrEnum):
     LOGIN_NAME_TAKEN = "privacy.login_name_taken"
     UNKNOWN_ROLE = "privacy.unknown_role"
     UNKNOWN_USER = "privacy.unknown_user"
+    INVALID_ROLE_FILE = "privacy.invalid_role_file"
     WEAK_PASSWORD = "privacy.weak_password"  # noqa: S105 — an error code, not a secret
 
 
@@ -29,5 +30,8 @@ MESSAGES: dict[PrivacyError, str] = {
     PrivacyError.LOGIN_NAME_TAKEN: "このログインIDは既に使われています。",
     PrivacyError.UNKNOWN_ROLE: "登録されていないロールです。",
     PrivacyError.UNKNOWN_USER: "登録されていない職員です。",
+    PrivacyError.INVALID_ROLE_FILE: (
+        "ロール定義ファイルの形式が正しくないか、存在しない権限名が含まれています。"
+    ),
     PrivacyError.WEAK_PASSWORD: "パスワードは12文字以上で、英字と数字を含めてください。",
 }

@@ -51,6 +51,16 @@ class Role(Base):
     name_ja: Mapped[str] = mapped_column(String(100))
 
 
+class RolePermission(Base):
+    __tablename__ = "role_permission"
+    __table_args__ = {"schema": "privacy"}
+
+    role_code: Mapped[str] = mapped_column(
+        String(64), ForeignKey("privacy.role.code"), primary_key=True
+    )
+    permission: Mapped[str] = mapped_column(String(100), primary_key=True)
+
+
 class UserRole(Base):
     """A role granted to a user for one affair (事務): the same person may be counter staff
     for 住基 and have no right at all in 国保."""
@@ -79,6 +89,8 @@ class LoginSession(Base):
     user_id: Mapped[uuid.UUID] = mapped_column(UUID, ForeignKey("privacy.staff_user.id"))
     # 'password' → waiting for the second factor; 'active'; 'locked' (idle lock screen).
     stage: Mapped[str] = mapped_column(String(16))
+    # The affair (事務) the user works in during this session; chosen among their grants.
+    affair: Mapped[str | None] = mapped_column(String(32))
     terminal: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

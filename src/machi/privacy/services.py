@@ -14,15 +14,17 @@ import pyotp
 import yaml
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from machi.core.errors import DomainError
 from machi.core.uow import UnitOfWork
 from machi.privacy import audit, rules
+from machi.privacy.access import authorised, effective_permissions, open_action
 from machi.privacy.actor import Actor
 from machi.privacy.errors import MESSAGES, PrivacyError
 from machi.privacy.keys import Keyring
-from machi.privacy.models import LoginSession, Role, StaffUser, UserRole
+from machi.privacy.models import LoginSession, Role, RolePermission, StaffUser, UserRole
+from machi.privacy.permissions import Permission, parse_permission
 
 _HASHER = PasswordHasher()
 # Verifying against this when the user is unknown keeps the timing of both failures alike.
@@ -65,23 +67,38 @@ class UserSummary:
     active: bool
 
 
+@authorised(Permission.PRIVACY_MANAGE_ROLES)
 def load_roles(uow: UnitOfWork, actor: Actor, path: Path = ROLES_FILE) -> int:
-    """Insert or update roles from a YAML file (``roles: [{code, name_ja}]``)."""
+    """Insert or update roles and their permissions from a YAML file
+    (``roles: [{code, name_ja, permissions: [...]}]``). The file replaces each listed
+    role's permissions; an unknown permission name refuses the whole file."""
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    try:
+        wanted = {
+            item["code"]: (item["name_ja"], {parse_permission(p) for p in item["permissions"]})
+            for item in data["roles"]
+        }
+    except (KeyError, TypeError, ValueError):
+        raise DomainError(
+            PrivacyError.INVALID_ROLE_FILE, MESSAGES[PrivacyError.INVALID_ROLE_FILE]
+        ) from None
     with uow:
-        count = 0
-        for item in data["roles"]:
-            role = uow.session.get(Role, item["code"])
+        s = uow.session
+        for code, (name_ja, perms) in wanted.items():
+            role = s.get(Role, code)
             if role is None:
-                uow.session.add(Role(code=item["code"], name_ja=item["name_ja"]))
+                s.add(Role(code=code, name_ja=name_ja))
+                s.flush()
             else:
-                role.name_ja = item["name_ja"]
-            count += 1
-        audit.record(uow, actor, action="privacy.load_roles", detail={"roles": count})
+                role.name_ja = name_ja
+            s.execute(delete(RolePermission).where(RolePermission.role_code == code))
+            s.add_all(RolePermission(role_code=code, permission=str(p)) for p in sorted(perms))
+        audit.record(uow, actor, action="privacy.load_roles", detail={"roles": len(wanted)})
         uow.commit()
-    return count
+    return len(wanted)
 
 
+@authorised(Permission.PRIVACY_MANAGE_USERS)
 def create_user(uow: UnitOfWork, actor: Actor, keys: Keyring, new: NewUser) -> CreatedUser:
     if not rules.password_strong_enough(new.password):
         raise _error(PrivacyError.WEAK_PASSWORD)
@@ -120,6 +137,7 @@ def create_user(uow: UnitOfWork, actor: Actor, keys: Keyring, new: NewUser) -> C
     return CreatedUser(user_id, secret)
 
 
+@authorised(Permission.PRIVACY_MANAGE_USERS)
 def list_users(uow: UnitOfWork, actor: Actor) -> list[UserSummary]:
     with uow:
         users = uow.session.scalars(select(StaffUser).order_by(StaffUser.login_name)).all()
@@ -141,6 +159,7 @@ def list_users(uow: UnitOfWork, actor: Actor) -> list[UserSummary]:
     return out
 
 
+@authorised(Permission.PRIVACY_MANAGE_USERS)
 def unlock_user(uow: UnitOfWork, actor: Actor, login_name: str) -> None:
     with uow:
         user = uow.session.scalar(select(StaffUser).where(StaffUser.login_name == login_name))
@@ -152,6 +171,7 @@ def unlock_user(uow: UnitOfWork, actor: Actor, login_name: str) -> None:
         uow.commit()
 
 
+@authorised(Permission.PRIVACY_MANAGE_USERS)
 def current_totp(uow: UnitOfWork, actor: Actor, keys: Keyring, login_name: str) -> str:
     """The code an authenticator would show now; for the demo and for operators enrolling
     a device. Audited, since it is as good as the second factor itself."""
@@ -176,6 +196,19 @@ class SessionView:
     display_name: str
     stage: str
     grants: frozenset[tuple[str, str]]
+    affair: str | None
+    permissions: frozenset[Permission]
+
+    def actor(self, terminal: str, purpose: str | None = None) -> Actor:
+        return Actor(
+            user_id=self.user_id,
+            login_name=self.login_name,
+            terminal=terminal,
+            affair=self.affair,
+            purpose=purpose,
+            grants=self.grants,
+            permissions=self.permissions,
+        )
 
 
 def _fail(uow: UnitOfWork, user: StaffUser, terminal: str, max_failed: int, step: str) -> None:
@@ -194,6 +227,7 @@ def _fail(uow: UnitOfWork, user: StaffUser, terminal: str, max_failed: int, step
     )
 
 
+@open_action
 def login_password(
     uow: UnitOfWork, *, login_name: str, password: str, terminal: str, max_failed: int
 ) -> str:
@@ -260,6 +294,7 @@ def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
+@open_action
 def login_totp(
     uow: UnitOfWork, keys: Keyring, *, token: str, code: str, max_failed: int
 ) -> SessionView:
@@ -303,9 +338,23 @@ def _view(uow: UnitOfWork, sess: LoginSession, user: StaffUser) -> SessionView:
         (ur.role_code, ur.affair)
         for ur in uow.session.scalars(select(UserRole).where(UserRole.user_id == user.id))
     )
-    return SessionView(sess.id, user.id, user.login_name, user.display_name, sess.stage, grants)
+    if sess.affair is None and grants:
+        # Until the user picks one, work in the first affair they hold a role in.
+        sess.affair = sorted(a for _, a in grants)[0]
+    permissions = effective_permissions(uow.session, grants, sess.affair)
+    return SessionView(
+        sess.id,
+        user.id,
+        user.login_name,
+        user.display_name,
+        sess.stage,
+        grants,
+        sess.affair,
+        permissions,
+    )
 
 
+@open_action
 def resume(uow: UnitOfWork, *, token: str, idle: timedelta) -> SessionView:
     """Look up the session behind a cookie on each request. An active session idle for
     ``idle`` or longer turns into a locked one (lock screen); the caller decides what a
@@ -337,6 +386,7 @@ def resume(uow: UnitOfWork, *, token: str, idle: timedelta) -> SessionView:
     return view
 
 
+@open_action
 def unlock_screen(uow: UnitOfWork, *, token: str, password: str, max_failed: int) -> SessionView:
     with uow:
         s = uow.session
@@ -367,6 +417,7 @@ def unlock_screen(uow: UnitOfWork, *, token: str, password: str, max_failed: int
     return view
 
 
+@open_action
 def logout(uow: UnitOfWork, *, token: str) -> None:
     with uow:
         s = uow.session

@@ -62,7 +62,7 @@ GRANT SELECT ON core.alembic_version TO machi_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON core.outbox, core.delivery, core.inbox TO machi_app;
 GRANT SELECT, INSERT, UPDATE ON privacy.staff_user, privacy.login_session, privacy.role
   TO machi_app;
-GRANT SELECT, INSERT, DELETE ON privacy.user_role TO machi_app;
+GRANT SELECT, INSERT, DELETE ON privacy.user_role, privacy.role_permission TO machi_app;
 GRANT SELECT, INSERT ON privacy.audit_log TO machi_app;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA core, privacy TO machi_app;
 """
@@ -157,6 +157,7 @@ def upgrade() -> None:
         sa.Column("token_hash", sa.LargeBinary(), nullable=False),
         sa.Column("user_id", sa.UUID(), nullable=False),
         sa.Column("stage", sa.String(length=16), nullable=False),
+        sa.Column("affair", sa.String(length=32), nullable=True),
         sa.Column("terminal", sa.String(length=64), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=False),
@@ -166,6 +167,16 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_login_session")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_login_session_token_hash")),
+        schema="privacy",
+    )
+    op.create_table(
+        "role_permission",
+        sa.Column("role_code", sa.String(length=64), nullable=False),
+        sa.Column("permission", sa.String(length=100), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["role_code"], ["privacy.role.code"], name=op.f("fk_role_permission_role_code_role")
+        ),
+        sa.PrimaryKeyConstraint("role_code", "permission", name=op.f("pk_role_permission")),
         schema="privacy",
     )
     op.create_table(
