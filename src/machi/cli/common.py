@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import NoReturn
 
-import click
-
 from machi import bootstrap
 from machi.bootstrap import Runtime
 from machi.core import database
@@ -20,6 +18,9 @@ def runtime(s: Settings) -> Runtime:
     return bootstrap.build(s, database.app_url(s))
 
 
+class CommandRefused(Exception):
+    """Bad arguments or state: ``run`` prints the message on one line and exits 2."""
+
+
 def fail(message: str) -> NoReturn:
-    """Refuse with one line and exit status 2."""
-    raise click.UsageError(message)
+    raise CommandRefused(message)

@@ -4,17 +4,15 @@ give one line on stderr and exit status 2, never a traceback."""
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 from rich.console import Console
 
 from machi.cli import db as db_cli
 from machi.cli import synth as synth_cli
 from machi.cli import users as users_cli
-from machi.cli.common import fail, runtime, settings
+from machi.cli.common import CommandRefused, runtime, settings
 from machi.core.errors import DomainError
 
 app = typer.Typer(
@@ -27,7 +25,11 @@ app = typer.Typer(
 app.add_typer(db_cli.app, name="db")
 app.add_typer(users_cli.app, name="users")
 app.command("synth")(synth_cli.synth)
-err = Console(stderr=True)
+
+
+def _say(message: str) -> None:
+    # Plain write, not rich: rich would wrap a long message onto several lines.
+    sys.stderr.write(message.replace("\n", " ") + "\n")
 
 
 @app.command()
@@ -69,25 +71,28 @@ def run(argv: list[str] | None = None) -> None:
     """Entry point: maps every error to one line and an exit status."""
     try:
         app(args=argv, standalone_mode=False, prog_name="machi")
-    except click.exceptions.Exit as e:
+    except typer.Exit as e:
         sys.exit(e.exit_code)
-    except click.exceptions.Abort:
-        err.print("中断しました。")
+    except typer.Abort:
+        _say("中断しました。")
         sys.exit(130)
-    except click.UsageError as e:
-        err.print(f"エラー: {e.format_message()}", markup=False)
+    except CommandRefused as e:
+        _say(f"エラー: {e}")
         sys.exit(2)
-    except click.ClickException as e:
-        err.print(f"エラー: {e.format_message()}", markup=False)
-        sys.exit(e.exit_code)
     except DomainError as e:
-        err.print(f"エラー: {e.message} ({e.code})", markup=False)
+        _say(f"エラー: {e.message} ({e.code})")
         sys.exit(2)
     except SystemExit:
         raise
     except Exception as e:
-        err.print(f"内部エラー: {type(e).__name__}。{Path('var/log')} を確認してください。")
+        # Typer's own (vendored click) usage errors carry their message and exit code.
+        format_message = getattr(e, "format_message", None)
+        if callable(format_message):
+            _say(f"エラー: {format_message()}")
+            sys.exit(int(getattr(e, "exit_code", 2)))
+        # The type only: an exception text may carry personal data.
+        _say(f"内部エラー: {type(e).__name__}。管理者に連絡してください。")
         sys.exit(1)
 
 
-__all__ = ["app", "fail", "run"]
+__all__ = ["app", "run"]

@@ -3,6 +3,7 @@ external PostgreSQL when ``MACHI_DATABASE_URL`` is set. Also runs the migrations
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 from alembic import command
@@ -11,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from machi.core.db import APP_ROLE, OWNER_ROLE, autocommit, make_engine
-from machi.core.pgserver import EmbeddedPostgres
+from machi.core.pgserver import SUPERUSER, EmbeddedPostgres
 
 __all__ = ["EmbeddedPostgres"]
 from machi.core.settings import Settings
@@ -92,3 +93,39 @@ def ensure_ready(settings: Settings) -> str:
         create_roles_and_database(server.url(), settings.database_name)
     upgrade(owner_url(settings))
     return app_url(settings)
+
+
+def backup(settings: Settings, out: Path) -> None:
+    """A logical backup (pg_dump custom format) of the embedded database, as superuser."""
+    server = embedded_server(settings)
+    server.start()
+    _run_client(server, "pg_dump", "-Fc", "-f", str(out.resolve()), settings.database_name)
+
+
+def restore(settings: Settings, dump: Path) -> None:
+    """Restore a pg_dump file into the embedded database, replacing what is there."""
+    server = embedded_server(settings)
+    server.start()
+    create_roles_and_database(server.url(), settings.database_name)
+    _run_client(
+        server,
+        "pg_restore",
+        "--clean",
+        "--if-exists",
+        "--single-transaction",
+        "-d",
+        settings.database_name,
+        str(dump.resolve()),
+    )
+
+
+def _run_client(server: EmbeddedPostgres, exe: str, *args: str) -> None:
+    done = subprocess.run(
+        [str(server.bin(exe)), "-h", str(server.socket_dir), "-U", SUPERUSER, *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=3600,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{exe} failed: {done.stderr.strip()[:500]}")

@@ -1,0 +1,3 @@
+from machi.cli.main import run
+
+run()
