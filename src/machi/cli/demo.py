@@ -74,7 +74,7 @@ def prepare(*, residents: int) -> Runtime:
     rt = runtime(s)
     services.load_roles(rt.uow(), Actor.operator())
     users = _ensure_users(rt, s.var_dir / "demo-credentials.json")
-    if not synth_services.town_loaded(rt.engine):
+    if not synth_services.town_loaded(rt.uow(), Actor.operator()):
         load_with_progress(rt, residents=residents, seed=1)
     table = Table(
         "ログインID", "ロール", "パスワード", "TOTP 秘密鍵", title="デモ用職員 (デモ環境専用)"

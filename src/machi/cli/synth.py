@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemaining
 from machi.bootstrap import Runtime
 from machi.cli.common import fail, runtime, settings
 from machi.core import database
+from machi.privacy.actor import Actor
 from machi.synth import services as synth_services
 
 out = Console()
@@ -27,7 +28,8 @@ def load_with_progress(rt: Runtime, *, residents: int, seed: int) -> None:
     ) as progress:
         task = progress.add_task("架空の町を生成・投入", total=residents)
         report = synth_services.load_town(
-            rt.engine,
+            rt.uow(),
+            Actor.operator(),
             residents=residents,
             seed=seed,
             municipality_name=s.municipality_name,
@@ -53,8 +55,8 @@ def synth(
     s = settings()
     database.ensure_ready(s)
     rt = runtime(s)
-    if synth_services.town_loaded(rt.engine):
+    if synth_services.town_loaded(rt.uow(), Actor.operator()):
         if not replace:
             fail("架空の町は投入済みです。作り直すには --replace を付けてください")
-        synth_services.clear_town(rt.engine)
+        synth_services.clear_town(rt.uow(), Actor.operator())
     load_with_progress(rt, residents=residents, seed=seed)

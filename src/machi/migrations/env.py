@@ -6,6 +6,9 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine, pool
 
+import machi.core.models
+import machi.privacy.models
+import machi.synth.models  # noqa: F401 — each import registers its tables on Base.metadata
 from machi.core.db import Base
 
 config = context.config
