@@ -127,3 +127,26 @@ def test_failed_delivery_is_a_row_and_is_retried_later(uow: UnitOfWork, clock) -
     with uow:
         d = uow.session.scalars(select(Delivery)).one()
         assert d.attempts == 2 and d.delivered_at is not None
+
+
+def test_relay_thread_delivers_committed_events(migrated_engine) -> None:  # type: ignore[no-untyped-def]
+    """The loop `machi serve` runs: a committed event reaches its subscriber on its own."""
+    import time
+
+    from machi.core.clock import SystemClock
+    from machi.core.db import make_sessions
+
+    SEEN.clear()
+    make_uow = lambda: UnitOfWork(make_sessions(migrated_engine), SystemClock())  # noqa: E731
+    sid = uuid.uuid4()
+    with make_uow() as uow:
+        uow.emit(SampleHappened(subject_id=sid))
+        uow.commit()
+    stop = outbox.start_relay_thread(make_uow)
+    try:
+        deadline = time.monotonic() + 10
+        while SEEN != [sid] and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+    assert SEEN == [sid]

@@ -4,6 +4,7 @@ give one line on stderr and exit status 2, never a traceback."""
 from __future__ import annotations
 
 import sys
+import threading
 from typing import Annotated
 
 import typer
@@ -13,6 +14,7 @@ from machi.cli import db as db_cli
 from machi.cli import synth as synth_cli
 from machi.cli import users as users_cli
 from machi.cli.common import CommandRefused, runtime, settings
+from machi.core import outbox
 from machi.core.errors import DomainError
 
 app = typer.Typer(
@@ -44,7 +46,11 @@ def serve(
 
     rt = runtime(settings())
     Console().print(f"Machi: http://{host}:{port}/ で待ち受けます (停止は Ctrl+C)")
-    uvicorn.run(create_app(rt), host=host, port=port, log_level="warning")
+    stop = outbox.start_relay_thread(rt.uow)
+    try:
+        uvicorn.run(create_app(rt), host=host, port=port, log_level="warning")
+    finally:
+        stop.set()
 
 
 @app.command()
@@ -64,7 +70,29 @@ def demo(
     from machi.web.app import create_app
 
     Console().print(f"\n[bold]デモ画面: http://127.0.0.1:{port}/[/bold]  (停止は Ctrl+C)")
-    uvicorn.run(create_app(rt), host="127.0.0.1", port=port, log_level="warning")
+    stop = outbox.start_relay_thread(rt.uow)
+    try:
+        uvicorn.run(create_app(rt), host="127.0.0.1", port=port, log_level="warning")
+    finally:
+        stop.set()
+
+
+@app.command()
+def relay(
+    once: Annotated[bool, typer.Option("--once", help="一度だけ配信して終了する")] = False,
+) -> None:
+    """庁内連携イベント (outbox) を購読者へ配信する。serve/demo は内部で常時実行している。"""
+    rt = runtime(settings())
+    if once:
+        report = outbox.relay(rt.uow())
+        Console().print(f"配信 {report.delivered} 件、失敗 {report.failed} 件")
+        return
+    Console().print("配信を続けます (停止は Ctrl+C)")
+    stop = threading.Event()
+    try:
+        outbox.relay_forever(rt.uow, stop)
+    except KeyboardInterrupt:
+        stop.set()
 
 
 def run(argv: list[str] | None = None) -> None:

@@ -8,6 +8,8 @@ The relay claims rows with ``FOR UPDATE SKIP LOCKED`` so several relays can run 
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,6 +25,7 @@ from machi.core.models import Delivery, InboxEntry, OutboxEvent
 if TYPE_CHECKING:
     from machi.core.uow import UnitOfWork
 
+log = logging.getLogger("machi.outbox")
 E = TypeVar("E", bound=DomainEvent)
 Handler = Callable[["UnitOfWork", Any], None]
 
@@ -146,3 +149,28 @@ def relay(uow: UnitOfWork, *, batch: int = 100) -> RelayReport:
                 row.dispatched_at = now
         uow.commit()
     return RelayReport(delivered, failed)
+
+
+def relay_forever(
+    make_uow: Callable[[], UnitOfWork], stop: threading.Event, *, idle_seconds: float = 1.0
+) -> None:
+    """Relay until ``stop`` is set: drain while there is work, then wait ``idle_seconds``.
+    A failing database is waited out, never allowed to end the loop silently."""
+    while not stop.is_set():
+        try:
+            report = relay(make_uow())
+        except Exception:
+            log.warning("outbox relay failed; retrying")
+            stop.wait(idle_seconds * 5)
+            continue
+        if report.delivered == 0 and report.failed == 0:
+            stop.wait(idle_seconds)
+
+
+def start_relay_thread(make_uow: Callable[[], UnitOfWork]) -> threading.Event:
+    """Run :func:`relay_forever` in a daemon thread; set the returned event to stop it."""
+    stop = threading.Event()
+    threading.Thread(
+        target=relay_forever, args=(make_uow, stop), name="outbox-relay", daemon=True
+    ).start()
+    return stop
