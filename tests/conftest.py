@@ -63,9 +63,22 @@ def _remove_stale_clusters() -> None:
     if not TEST_PG_ROOT.exists():
         return
     for run in TEST_PG_ROOT.glob("run-*"):
+        # A run whose pytest process is alive may still be in initdb (no server yet).
+        if _alive(int(run.name.removeprefix("run-"))):
+            continue
         cluster = EmbeddedPostgres(run, fast=True)
         if not cluster.status().running:
             cluster.destroy()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 @pytest.fixture(scope="session")

@@ -46,7 +46,7 @@ def test_bad_arguments_give_one_line_and_exit_2(args: tuple[str, ...], tmp_path:
 def test_help_lists_the_command_groups(tmp_path: Path) -> None:
     done = machi("--help", var=tmp_path)
     assert done.returncode == 0
-    for group in ("demo", "serve", "db", "synth", "users"):
+    for group in ("demo", "serve", "db", "synth", "users", "keys", "audit", "relay"):
         assert group in done.stdout
 
 

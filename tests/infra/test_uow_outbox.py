@@ -145,8 +145,8 @@ def test_relay_thread_delivers_committed_events(migrated_engine) -> None:  # typ
     stop = outbox.start_relay_thread(make_uow)
     try:
         deadline = time.monotonic() + 10
-        while SEEN != [sid] and time.monotonic() < deadline:
+        while [sid] != SEEN and time.monotonic() < deadline:
             time.sleep(0.05)
     finally:
         stop.set()
-    assert SEEN == [sid]
+    assert [sid] == SEEN

@@ -50,6 +50,7 @@ def test_full_login_reaches_home(client: TestClient, rt: Runtime, clerk: Enrolle
     _sign_in(client, rt, clerk)
     r = client.get("/")
     assert r.status_code == 200 and "窓口 花子 さん" in r.text
+    assert "窓口職員</span>（住民基本台帳事務）" in r.text
     cookie = client.cookies.get("machi_session")
     assert cookie and len(cookie) >= 40
 

@@ -9,7 +9,6 @@ import string
 from pathlib import Path
 
 from rich.console import Console
-from rich.table import Table
 
 from machi.bootstrap import Runtime
 from machi.cli.common import runtime, settings
@@ -76,12 +75,13 @@ def prepare(*, residents: int) -> Runtime:
     users = _ensure_users(rt, s.var_dir / "demo-credentials.json")
     if not synth_services.town_loaded(rt.uow(), Actor.operator()):
         load_with_progress(rt, residents=residents, seed=1)
-    table = Table(
-        "ログインID", "ロール", "パスワード", "TOTP 秘密鍵", title="デモ用職員 (デモ環境専用)"
-    )
+    # Plain lines, not a table: a narrow terminal would truncate the secrets.
+    out.print("\n[bold]デモ用職員 (デモ環境専用の認証情報)[/bold]")
     for u in users:
-        table.add_row(u["login"], u["role"], u["password"], u["totp_secret"])
-    out.print(table)
+        print(
+            f"  {u['login']}  パスワード: {u['password']}  TOTP秘密鍵: {u['totp_secret']}"
+            f"  ({u['role']})"
+        )
     out.print(
         "確認コードは認証アプリに秘密鍵を登録するか、"
         "[bold]MACHI_DEMO=1 .venv/bin/machi users totp <ログインID>[/bold] で表示できます。"

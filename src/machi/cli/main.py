@@ -10,7 +10,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from machi.cli import audit as audit_cli
 from machi.cli import db as db_cli
+from machi.cli import keys as keys_cli
 from machi.cli import synth as synth_cli
 from machi.cli import users as users_cli
 from machi.cli.common import CommandRefused, runtime, settings
@@ -26,6 +28,8 @@ app = typer.Typer(
 )
 app.add_typer(db_cli.app, name="db")
 app.add_typer(users_cli.app, name="users")
+app.add_typer(keys_cli.app, name="keys")
+app.add_typer(audit_cli.app, name="audit")
 app.command("synth")(synth_cli.synth)
 
 

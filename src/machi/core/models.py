@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Identity, Integer, String, Text, func
+from sqlalchemy import BigInteger, DateTime, Identity, Index, Integer, String, Text, func, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -19,7 +19,11 @@ class OutboxEvent(Base):
     """An event staged in the same transaction as the action that caused it."""
 
     __tablename__ = "outbox"
-    __table_args__ = {"schema": "core"}
+    __table_args__ = (
+        # The relay only ever looks for rows not yet dispatched.
+        Index("ix_outbox_pending", "id", postgresql_where=text("dispatched_at IS NULL")),
+        {"schema": "core"},
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     event_id: Mapped[uuid.UUID] = mapped_column(UUID, unique=True)

@@ -24,7 +24,7 @@ from machi.privacy.actor import Actor
 from machi.privacy.errors import MESSAGES, PrivacyError
 from machi.privacy.keys import Keyring
 from machi.privacy.models import LoginSession, Role, RolePermission, StaffUser, UserRole
-from machi.privacy.permissions import Permission, parse_permission
+from machi.privacy.permissions import AFFAIR_NAMES, Affair, Permission, parse_permission
 
 _HASHER = PasswordHasher()
 # Verifying against this when the user is unknown keeps the timing of both failures alike.
@@ -198,6 +198,8 @@ class SessionView:
     grants: frozenset[tuple[str, str]]
     affair: str | None
     permissions: frozenset[Permission]
+    # (role name, affair name) in Japanese, for screens.
+    grant_labels: tuple[tuple[str, str], ...] = ()
 
     def actor(self, terminal: str, purpose: str | None = None) -> Actor:
         return Actor(
@@ -342,6 +344,17 @@ def _view(uow: UnitOfWork, sess: LoginSession, user: StaffUser) -> SessionView:
         # Until the user picks one, work in the first affair they hold a role in.
         sess.affair = sorted(a for _, a in grants)[0]
     permissions = effective_permissions(uow.session, grants, sess.affair)
+    names: dict[str, str] = {
+        code: name for code, name in uow.session.execute(select(Role.code, Role.name_ja))
+    }
+    labels = tuple(
+        sorted(
+            (names.get(role, role), AFFAIR_NAMES.get(Affair(affair), affair))
+            if affair in Affair._value2member_map_
+            else (names.get(role, role), affair)
+            for role, affair in grants
+        )
+    )
     return SessionView(
         sess.id,
         user.id,
@@ -351,6 +364,7 @@ def _view(uow: UnitOfWork, sess: LoginSession, user: StaffUser) -> SessionView:
         grants,
         sess.affair,
         permissions,
+        labels,
     )
 
 
