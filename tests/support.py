@@ -126,3 +126,33 @@ def assert_access(
         with rt.uow() as uow:
             rows = uow.session.scalars(select(AuditEntry).where(AuditEntry.id > before)).all()
         assert [(r.action, r.outcome) for r in rows] == [(action, "denied")], (role, affair)
+
+
+def enrol(rt: Any, login_name: str, grants: tuple[tuple[str, str], ...]) -> Enrolled:
+    """Create a staff user with these (role, affair) grants (roles loaded first)."""
+    from machi.privacy import services
+    from machi.privacy.actor import Actor
+
+    services.load_roles(rt.uow(), Actor.operator())
+    password = "test password 2026"
+    created = services.create_user(
+        rt.uow(),
+        Actor.operator(),
+        rt.keys,
+        services.NewUser(login_name, f"職員 {login_name}", password, grants),
+    )
+    return Enrolled(login_name, password, pyotp.TOTP(created.totp_secret))
+
+
+def sign_in(client: Any, rt: Any, who: Enrolled) -> None:
+    """Log in through the real pages (password, then TOTP) so the client holds a session."""
+    r = client.post(
+        "/login",
+        data={"login_name": who.login_name, "password": who.password},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+    r = client.post(
+        "/login/totp", data={"code": who.totp.at(rt.clock.now())}, follow_redirects=False
+    )
+    assert r.status_code == 303 and r.headers["location"] == "/", r.text

@@ -162,3 +162,42 @@ def test_totp_secret_is_not_stored_in_plain(rt: Runtime, clerk: Enrolled) -> Non
     with rt.uow() as uow:
         user = uow.session.scalars(select(StaffUser)).one()
     assert clerk.totp.secret.encode() not in user.totp_secret_sealed
+
+
+def test_a_new_login_ends_the_older_session_beyond_the_limit(rt: Runtime, clerk: Enrolled) -> None:
+    def full_login() -> str:
+        token = _login(rt, clerk.login_name, clerk.password)
+        services.login_totp(
+            rt.uow(),
+            rt.keys,
+            token=token,
+            code=clerk.totp.at(rt.clock.now()),
+            max_failed=MAX,
+            max_sessions=1,
+        )
+        return token
+
+    first = full_login()
+    second = full_login()
+    idle = timedelta(minutes=10)
+    with pytest.raises(DomainError):
+        services.resume(rt.uow(), token=first, idle=idle)
+    assert services.resume(rt.uow(), token=second, idle=idle).stage == "active"
+    assert _audit(rt)[-1].detail["ended_other_sessions"] == 1
+
+
+def test_limit_two_keeps_both(rt: Runtime, clerk: Enrolled) -> None:
+    tokens = []
+    for _ in range(2):
+        token = _login(rt, clerk.login_name, clerk.password)
+        services.login_totp(
+            rt.uow(),
+            rt.keys,
+            token=token,
+            code=clerk.totp.at(rt.clock.now()),
+            max_failed=MAX,
+            max_sessions=2,
+        )
+        tokens.append(token)
+    for token in tokens:
+        assert services.resume(rt.uow(), token=token, idle=timedelta(minutes=10)).stage == "active"

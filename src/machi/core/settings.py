@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     idle_lock_minutes: int = Field(default=10, ge=1, le=120)
     # Failed logins in a row that lock an account.
     max_failed_logins: int = Field(default=5, ge=1, le=20)
+    # Signed-in sessions one user may hold at once; a new login ends the oldest.
+    max_sessions_per_user: int = Field(default=1, ge=1, le=10)
     # Secret for signing session cookies; generated into var/ on first start when empty.
     secret_key: str = ""
     # Cookies need HTTPS in production; the demo serves plain HTTP on 127.0.0.1.

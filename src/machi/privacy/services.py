@@ -298,7 +298,13 @@ def _verify(password_hash: str, password: str) -> bool:
 
 @open_action
 def login_totp(
-    uow: UnitOfWork, keys: Keyring, *, token: str, code: str, max_failed: int
+    uow: UnitOfWork,
+    keys: Keyring,
+    *,
+    token: str,
+    code: str,
+    max_failed: int,
+    max_sessions: int = 1,
 ) -> SessionView:
     """Second step: a wrong code counts towards the lockout like a wrong password."""
     with uow:
@@ -323,16 +329,39 @@ def login_totp(
         user.failed_logins = 0
         sess.stage = "active"
         sess.last_seen_at = uow.clock.now()
+        ended = _end_sessions_over_limit(uow, user.id, keep=sess.id, limit=max_sessions)
         audit.record(
             uow,
             Actor(user_id=user.id, login_name=user.login_name, terminal=sess.terminal),
             action="privacy.login",
             subjects=[user.id],
-            detail={"step": "totp"},
+            detail={"step": "totp", "ended_other_sessions": ended},
         )
         view = _view(uow, sess, user)
         uow.commit()
     return view
+
+
+def _end_sessions_over_limit(
+    uow: UnitOfWork, user_id: uuid.UUID, *, keep: uuid.UUID, limit: int
+) -> int:
+    """The newest login wins: older signed-in sessions beyond ``limit`` are ended, so one
+    ID is not used at two terminals at once (controls.md AUTH-01) and a forgotten session
+    does not lock its owner out."""
+    others = uow.session.scalars(
+        select(LoginSession)
+        .where(
+            LoginSession.user_id == user_id,
+            LoginSession.id != keep,
+            LoginSession.ended_at.is_(None),
+            LoginSession.stage.in_(("active", "locked")),
+        )
+        .order_by(LoginSession.last_seen_at.desc())
+    ).all()
+    over = others[max(0, limit - 1) :]
+    for old in over:
+        old.ended_at = uow.clock.now()
+    return len(over)
 
 
 def _view(uow: UnitOfWork, sess: LoginSession, user: StaffUser) -> SessionView:

@@ -14,7 +14,9 @@ from machi import __version__, bootstrap
 from machi.bootstrap import Runtime
 from machi.core import database
 from machi.core.settings import Settings
-from machi.web import auth, problems
+from machi.privacy import api as privacy_api
+from machi.privacy import views as privacy_views
+from machi.web import auth, deps, problems
 
 STATIC = Path(__file__).with_name("static")
 
@@ -34,9 +36,11 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     problems.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(auth.router)
+    app.include_router(privacy_api.router)
+    app.include_router(privacy_views.router)
 
-    @app.exception_handler(auth.LoginRequired)
-    async def to_login(_request: Request, exc: auth.LoginRequired) -> Response:
+    @app.exception_handler(deps.LoginRequired)
+    async def to_login(_request: Request, exc: deps.LoginRequired) -> Response:
         return RedirectResponse(exc.to, status_code=303)
 
     @app.middleware("http")

@@ -5,41 +5,17 @@ to a staff page resumes the session, which also applies the idle lock."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 
 from machi.bootstrap import Runtime
 from machi.core.errors import DomainError
 from machi.privacy import services as privacy
-from machi.privacy.services import SessionView
+from machi.web.deps import COOKIE, Staff, render, runtime, terminal_of
 
-COOKIE = "machi_session"
-templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
 router = APIRouter(include_in_schema=False)
-
-
-def runtime(request: Request) -> Runtime:
-    rt: Runtime = request.app.state.runtime
-    return rt
-
-
-def terminal_of(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
-def render(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
-    rt = runtime(request)
-    ctx |= {
-        "settings": rt.settings,
-        "demo": rt.settings.demo,
-        "idle_minutes": rt.settings.idle_lock_minutes,
-    }
-    return templates.TemplateResponse(request, name, ctx, status_code=status)
 
 
 def _set_cookie(response: Response, rt: Runtime, token: str) -> None:
@@ -51,35 +27,6 @@ def _set_cookie(response: Response, rt: Runtime, token: str) -> None:
         secure=rt.settings.secure_cookies,
         path="/",
     )
-
-
-class LoginRequired(Exception):
-    """Raised by the staff-page dependency; answered with a redirect."""
-
-    def __init__(self, to: str) -> None:
-        self.to = to
-
-
-def staff(request: Request) -> SessionView:
-    """Dependency for staff pages: an active, unlocked session or a redirect."""
-    rt = runtime(request)
-    token = request.cookies.get(COOKIE)
-    if not token:
-        raise LoginRequired("/login")
-    try:
-        view = privacy.resume(
-            rt.uow(), token=token, idle=timedelta(minutes=rt.settings.idle_lock_minutes)
-        )
-    except DomainError:
-        raise LoginRequired("/login") from None
-    if view.stage == "password":
-        raise LoginRequired("/login/totp")
-    if view.stage == "locked":
-        raise LoginRequired("/lock")
-    return view
-
-
-Staff = Annotated[SessionView, Depends(staff)]
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -122,7 +69,12 @@ def totp(request: Request, code: Annotated[str, Form(max_length=10)] = "") -> Re
     token = request.cookies.get(COOKIE, "")
     try:
         privacy.login_totp(
-            rt.uow(), rt.keys, token=token, code=code, max_failed=rt.settings.max_failed_logins
+            rt.uow(),
+            rt.keys,
+            token=token,
+            code=code,
+            max_failed=rt.settings.max_failed_logins,
+            max_sessions=rt.settings.max_sessions_per_user,
         )
     except DomainError as e:
         if e.http_status == 423 or str(e.code) == "privacy.session_invalid":
