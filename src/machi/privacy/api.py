@@ -9,9 +9,9 @@ from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, Field
 
 from machi.privacy import vault
-from machi.web.deps import ApiActor, declares, runtime
+from machi.web.deps import API_PROBLEMS, ApiActor, declares, runtime
 
-router = APIRouter(prefix="/api/privacy", tags=["privacy"])
+router = APIRouter(prefix="/api/privacy", tags=["privacy"], responses=API_PROBLEMS)
 
 
 class UnmaskRequest(BaseModel):

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel
 
 from machi.bootstrap import Runtime
 from machi.core.errors import DomainError
@@ -33,6 +34,40 @@ templates = Jinja2Templates(
 OPEN = frozenset({"/login", "/login/totp", "/lock", "/logout", "/health"})
 # Routes that only need a signed-in session and show no personal data.
 SESSION_ONLY = frozenset({"/"})
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, as every error leaves the API."""
+
+    type: str
+    title: str
+    status: int
+    code: str
+    instance: str
+    field: str | None = None
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the problem responses an API router can give."""
+    described = {
+        401: "ログインしていない、またはセッションが無効",
+        403: "権限がない (記録される)",
+        404: "対象が見つからない",
+        409: "他の操作と競合した",
+        422: "入力内容または業務ルールに誤りがある",
+    }
+    return {
+        s: {
+            "model": Problem,
+            "description": described[s],
+            "content": {"application/problem+json": {}},
+        }
+        for s in statuses
+    }
+
+
+# What every authenticated API route may answer besides success.
+API_PROBLEMS = problem_responses(401, 403, 404, 422)
 
 
 def declares(action: str) -> dict[str, Any]:
