@@ -8,12 +8,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 
 from machi.core.uow import UnitOfWork
 from machi.privacy.actor import Actor
 from machi.privacy.models import AuditEntry
+
+
+# Built once: the statement is the same for every row, so it is compiled once too.
+_INSERT = insert(AuditEntry.__table__)
 
 
 def record(
@@ -25,19 +29,23 @@ def record(
     outcome: str = "ok",
     detail: Mapping[str, Any] | None = None,
 ) -> None:
-    """Add the audit row to the open unit of work: it commits with the action or not at all."""
-    uow.session.add(
-        AuditEntry(
-            at=uow.clock.now(),
-            actor_user_id=actor.user_id,
-            terminal=actor.terminal,
-            affair=actor.affair,
-            purpose=actor.purpose,
-            action=action,
-            subject_ids=[str(s) for s in subjects],
-            outcome=outcome,
-            detail=dict(detail or {}),
-        )
+    """Add the audit row to the open unit of work: it commits with the action or not at all.
+
+    A plain INSERT rather than an ORM object: no id comes back (the chain trigger assigns
+    it), which spares a RETURNING round trip on every audited read."""
+    uow.session.execute(
+        _INSERT,
+        {
+            "at": uow.clock.now(),
+            "actor_user_id": actor.user_id,
+            "terminal": actor.terminal,
+            "affair": actor.affair,
+            "purpose": actor.purpose,
+            "action": action,
+            "subject_ids": [str(s) for s in subjects],
+            "outcome": outcome,
+            "detail": dict(detail or {}),
+        },
     )
 
 
