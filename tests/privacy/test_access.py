@@ -55,3 +55,28 @@ def test_unlock_user_and_current_totp(rt: Runtime) -> None:
         lambda actor, _i: services.current_totp(rt.uow(), actor, rt.keys, "target"),
         ADMIN,
     )
+
+
+def test_grant_and_revoke_role(rt: Runtime) -> None:
+    _setup(rt)
+    new = services.NewUser("grantee", "対象", "long enough pw 123", (("auditor", "privacy"),))
+    services.create_user(rt.uow(), Actor.operator(), rt.keys, new)
+    assert_access(
+        rt,
+        "privacy.grant_role",
+        lambda actor, _i: services.grant_role(rt.uow(), actor, "grantee", "nhi_staff", "nhi"),
+        ADMIN,
+    )
+    assert_access(
+        rt,
+        "privacy.revoke_role",
+        lambda actor, _i: services.revoke_role(rt.uow(), actor, "grantee", "nhi_staff", "nhi"),
+        ADMIN,
+    )
+
+
+def test_list_roles(rt: Runtime) -> None:
+    _setup(rt)
+    assert_access(
+        rt, "privacy.list_roles", lambda actor, _i: services.list_roles(rt.uow(), actor), ADMIN
+    )

@@ -6,18 +6,17 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, text
+from sqlalchemy import Table, insert, text
 from sqlalchemy.orm import Session
 
 from machi.core.uow import UnitOfWork
 from machi.privacy.actor import Actor
 from machi.privacy.models import AuditEntry
 
-
 # Built once: the statement is the same for every row, so it is compiled once too.
-_INSERT = insert(AuditEntry.__table__)
+_INSERT = insert(cast(Table, AuditEntry.__table__))  # Core, not the ORM bulk path
 
 
 def record(

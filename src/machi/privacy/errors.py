@@ -6,6 +6,7 @@ from enum import StrEnum
 
 
 class PrivacyError(StrEnum):
+    UNKNOWN_AFFAIR = "privacy.unknown_affair"
     LOGIN_FAILED = "privacy.login_failed"
     ACCOUNT_LOCKED = "privacy.account_locked"
     SECOND_FACTOR_FAILED = "privacy.second_factor_failed"
@@ -29,6 +30,7 @@ class PrivacyError(StrEnum):
 
 
 MESSAGES: dict[PrivacyError, str] = {
+    PrivacyError.UNKNOWN_AFFAIR: "登録されていない事務です。",
     # One message for unknown user and wrong password, so login names cannot be probed.
     PrivacyError.LOGIN_FAILED: "ログインIDまたはパスワードが正しくありません。",
     PrivacyError.ACCOUNT_LOCKED: (

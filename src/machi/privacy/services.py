@@ -160,6 +160,79 @@ def list_users(uow: UnitOfWork, actor: Actor) -> list[UserSummary]:
 
 
 @authorised(Permission.PRIVACY_MANAGE_USERS)
+def grant_role(uow: UnitOfWork, actor: Actor, login_name: str, role_code: str, affair: str) -> None:
+    """Give a user a role in one affair. A grant outside the matrix of roles and affairs
+    is refused (controls.md AUTHZ-02)."""
+    if affair not in Affair._value2member_map_:
+        raise _error(PrivacyError.UNKNOWN_AFFAIR)
+    with uow:
+        user = _user(uow, login_name)
+        if uow.session.get(Role, role_code) is None:
+            raise _error(PrivacyError.UNKNOWN_ROLE)
+        if uow.session.get(UserRole, (user.id, role_code, affair)) is None:
+            uow.session.add(UserRole(user_id=user.id, role_code=role_code, affair=affair))
+            audit.record(
+                uow,
+                actor,
+                action="privacy.grant_role",
+                subjects=[user.id],
+                detail={"grant": f"{role_code}@{affair}"},
+            )
+        uow.commit()
+
+
+@authorised(Permission.PRIVACY_MANAGE_USERS)
+def revoke_role(
+    uow: UnitOfWork, actor: Actor, login_name: str, role_code: str, affair: str
+) -> None:
+    """Take a role away (AUTHZ-04). Takes effect on the user's next request: their session
+    recomputes its permissions every time."""
+    with uow:
+        user = _user(uow, login_name)
+        grant = uow.session.get(UserRole, (user.id, role_code, affair))
+        if grant is not None:
+            uow.session.delete(grant)
+            audit.record(
+                uow,
+                actor,
+                action="privacy.revoke_role",
+                subjects=[user.id],
+                detail={"grant": f"{role_code}@{affair}"},
+            )
+        uow.commit()
+
+
+@dataclass(frozen=True)
+class RoleSummary:
+    code: str
+    name_ja: str
+    permissions: tuple[str, ...]
+
+
+@authorised(Permission.PRIVACY_MANAGE_ROLES)
+def list_roles(uow: UnitOfWork, actor: Actor) -> list[RoleSummary]:
+    """The access-rights matrix as stored: each role and its permissions (AUTHZ-02)."""
+    with uow:
+        perms: dict[str, list[str]] = {}
+        for rp in uow.session.scalars(select(RolePermission)):
+            perms.setdefault(rp.role_code, []).append(rp.permission)
+        roles = [
+            RoleSummary(r.code, r.name_ja, tuple(sorted(perms.get(r.code, []))))
+            for r in uow.session.scalars(select(Role).order_by(Role.code))
+        ]
+        audit.record(uow, actor, action="privacy.list_roles", detail={"count": len(roles)})
+        uow.commit()
+    return roles
+
+
+def _user(uow: UnitOfWork, login_name: str) -> StaffUser:
+    user = uow.session.scalar(select(StaffUser).where(StaffUser.login_name == login_name))
+    if user is None:
+        raise _error(PrivacyError.UNKNOWN_USER, status=404)
+    return user
+
+
+@authorised(Permission.PRIVACY_MANAGE_USERS)
 def unlock_user(uow: UnitOfWork, actor: Actor, login_name: str) -> None:
     with uow:
         user = uow.session.scalar(select(StaffUser).where(StaffUser.login_name == login_name))
@@ -365,10 +438,10 @@ def _end_sessions_over_limit(
 
 
 def _view(uow: UnitOfWork, sess: LoginSession, user: StaffUser) -> SessionView:
-    grants = frozenset(
-        (ur.role_code, ur.affair)
-        for ur in uow.session.scalars(select(UserRole).where(UserRole.user_id == user.id))
-    )
+    grants = _grants(uow, user.id)
+    if sess.affair not in {a for _, a in grants}:
+        # A revoked affair falls back too, so permissions never outlive their grant.
+        sess.affair = None
     if sess.affair is None and grants:
         # Until the user picks one, work in the first affair they hold a role in.
         sess.affair = sorted(a for _, a in grants)[0]
@@ -458,6 +531,42 @@ def unlock_screen(uow: UnitOfWork, *, token: str, password: str, max_failed: int
         view = _view(uow, sess, user)
         uow.commit()
     return view
+
+
+@open_action
+def switch_affair(uow: UnitOfWork, *, token: str, affair: str) -> SessionView:
+    """Work in another affair the user holds a role in (業務選択). Permissions follow the
+    affair, so this is how one person keeps their 住基 and 国保 work apart."""
+    with uow:
+        s = uow.session
+        sess = s.scalar(select(LoginSession).where(LoginSession.token_hash == _token_hash(token)))
+        if sess is None or sess.ended_at is not None or sess.stage != "active":
+            raise _error(PrivacyError.SESSION_INVALID, status=401)
+        user = s.get(StaffUser, sess.user_id)
+        assert user is not None
+        held = {a for _, a in _grants(uow, user.id)}
+        if affair not in held:
+            raise _error(PrivacyError.PERMISSION_DENIED, status=403)
+        sess.affair = affair
+        audit.record(
+            uow,
+            Actor(
+                user_id=user.id, login_name=user.login_name, terminal=sess.terminal, affair=affair
+            ),
+            action="privacy.switch_affair",
+            subjects=[user.id],
+            detail={"affair": affair},
+        )
+        view = _view(uow, sess, user)
+        uow.commit()
+    return view
+
+
+def _grants(uow: UnitOfWork, user_id: uuid.UUID) -> frozenset[tuple[str, str]]:
+    return frozenset(
+        (ur.role_code, ur.affair)
+        for ur in uow.session.scalars(select(UserRole).where(UserRole.user_id == user_id))
+    )
 
 
 @open_action

@@ -117,3 +117,13 @@ def logout(request: Request) -> Response:
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, who: Staff) -> HTMLResponse:
     return render(request, "web/home.html", who=who)
+
+
+@router.post("/affair", response_model=None)
+def switch_affair(
+    request: Request, who: Staff, affair: Annotated[str, Form(max_length=32)] = ""
+) -> Response:
+    """業務選択: work in another affair the user holds a role in."""
+    rt = runtime(request)
+    privacy.switch_affair(rt.uow(), token=request.cookies.get(COOKIE, ""), affair=affair)
+    return RedirectResponse("/", status_code=303)

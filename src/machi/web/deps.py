@@ -21,6 +21,7 @@ from machi.core.errors import DomainError
 from machi.privacy import services as privacy
 from machi.privacy.actor import Actor
 from machi.privacy.errors import MESSAGES, PrivacyError
+from machi.privacy.permissions import AFFAIR_NAMES
 from machi.privacy.services import SessionView
 
 COOKIE = "machi_session"
@@ -33,7 +34,7 @@ templates = Jinja2Templates(
 # Routes anyone may reach: logging in and out, and the health check.
 OPEN = frozenset({"/login", "/login/totp", "/lock", "/logout", "/health"})
 # Routes that only need a signed-in session and show no personal data.
-SESSION_ONLY = frozenset({"/"})
+SESSION_ONLY = frozenset({"/", "/affair"})
 
 
 class Problem(BaseModel):
@@ -90,7 +91,12 @@ def render(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLRe
         "settings": rt.settings,
         "demo": rt.settings.demo,
         "idle_minutes": rt.settings.idle_lock_minutes,
+        "affair_names": {a.value: name for a, name in AFFAIR_NAMES.items()},
     }
+    # Pages reached through the staff dependency show the menu for who is signed in.
+    view = getattr(request.state, "session_view", None)
+    if view is not None and "who" not in ctx:
+        ctx["who"] = view
     return templates.TemplateResponse(request, name, ctx, status_code=status)
 
 

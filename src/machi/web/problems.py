@@ -31,6 +31,11 @@ def problem(status: int, code: str, title: str, instance: str, **extra: object) 
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
+        if not request.url.path.startswith("/api/"):
+            # A staff page gets a Japanese error page, not JSON.
+            from machi.web.deps import render
+
+            return render(request, "web/error.html", exc.http_status, error=exc.message)
         return problem(
             exc.http_status, str(exc.code), exc.message, request.url.path, field=exc.field
         )
