@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 
-def machi(*args: str, var: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "MACHI_VAR_DIR": str(var)}
+def machi(*args: str, var: Path, **extra_env: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "MACHI_VAR_DIR": str(var), **extra_env}
     env.pop("MACHI_DATABASE_URL", None)
     return subprocess.run(
         [sys.executable, "-m", "machi.cli", *args],
@@ -62,6 +62,12 @@ def test_db_lifecycle_backup_and_restore(tmp_path: Path) -> None:
     try:
         assert machi("db", "upgrade", var=var).returncode == 0
         assert "稼働中" in machi("db", "status", var=var).stdout
+        plan = machi("audit", "retention", var=var)
+        assert plan.returncode == 0 and "保存期間: 10年" in plan.stdout, plan.stderr
+        longer = machi("audit", "retention", var=var, MACHI_RETENTION_YEARS='{"jukinet": 12}')
+        assert "保存期間: 12年" in longer.stdout
+        bad = machi("audit", "retention", var=var, MACHI_RETENTION_YEARS='{"nosuch": 3}')
+        assert bad.returncode == 2 and "保存期間を設定できないログ区分です" in bad.stderr
         dump = tmp_path / "machi.dump"
         done = machi("db", "backup", "--out", str(dump), var=var)
         assert done.returncode == 0, done.stderr

@@ -14,6 +14,7 @@ import typer
 from machi.cli.common import fail, runtime, settings
 from machi.core.clock import JST
 from machi.privacy import checkpoints, queries, signing
+from machi.privacy import retention as audit_retention
 from machi.privacy.actor import Actor
 from machi.privacy.permissions import Affair, Permission
 
@@ -100,6 +101,27 @@ def report(
     _write(paths[1], result.pdf())
     for p in paths:
         typer.echo(str(p))
+
+
+@app.command()
+def retention() -> None:
+    """保存期間を過ぎた監査ログ行の件数と、保管替えの区切り (チェックポイント) を表示する。"""
+    rt = runtime(settings())
+    try:
+        years = audit_retention.audit_log_years(rt.settings.retention_years)
+    except ValueError as e:
+        fail(str(e))
+    with rt.uow() as uow:
+        plan = audit_retention.purge_plan(uow.session, rt.clock.business_date(), years)
+    typer.echo(f"保存期間: {plan.years}年 (基準日 {plan.cutoff.isoformat()} より前が対象)")
+    typer.echo(f"期間経過: {plan.expired_rows}行 (最後の行 ID {plan.last_expired_id})")
+    if plan.checkpoint_id is None:
+        typer.echo("区切りにできるチェックポイントがありません。")
+    else:
+        typer.echo(
+            f"保管替えできる範囲: 行 ID {plan.archive_through_id} まで {plan.archive_rows}行 "
+            f"(チェックポイント {plan.checkpoint_id})。手順は docs/audit.md を参照。"
+        )
 
 
 def _write(path: Path, data: bytes) -> None:

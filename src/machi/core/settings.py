@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     max_failed_logins: int = Field(default=5, ge=1, le=20)
     # Signed-in sessions one user may hold at once; a new login ends the oldest.
     max_sessions_per_user: int = Field(default=1, ge=1, le=10)
+    # Log retention in years per log class where this municipality's 評価書 differs from
+    # the defaults (machi.privacy.retention), e.g. MACHI_RETENTION_YEARS='{"jukinet": 8}'.
+    retention_years: dict[str, int] = Field(default_factory=dict)
     # Secret for signing session cookies; generated into var/ on first start when empty.
     secret_key: str = ""
     # Cookies need HTTPS in production; the demo serves plain HTTP on 127.0.0.1.
