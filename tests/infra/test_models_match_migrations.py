@@ -9,6 +9,7 @@ from sqlalchemy import Connection
 
 import machi.core.models
 import machi.privacy.models
+import machi.registry.models
 import machi.synth.models  # noqa: F401 — registers every table on Base.metadata
 from machi.core.db import SCHEMAS, Base
 

@@ -20,7 +20,7 @@ OWNER_ROLE = "machi_owner"
 APP_ROLE = "machi_app"
 
 # One schema per context (design.md). Migrations create them; grants follow them.
-SCHEMAS = ("core", "privacy", "synth")
+SCHEMAS = ("core", "privacy", "synth", "registry")
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",

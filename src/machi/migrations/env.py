@@ -8,6 +8,7 @@ from sqlalchemy import create_engine, pool
 
 import machi.core.models
 import machi.privacy.models
+import machi.registry.models
 import machi.synth.models  # noqa: F401 — each import registers its tables on Base.metadata
 from machi.core.db import Base
 

@@ -97,7 +97,9 @@ MESSAGES: dict[RegistryError, str] = {
     ),
     RegistryError.HOUSEHOLD_HEAD_MISSING: "世帯主がいません。世帯主を1人指定してください。",
     RegistryError.HOUSEHOLD_HEAD_DUPLICATED: "世帯主が2人以上います。世帯主は1世帯に1人です。",
-    RegistryError.HEAD_RELATIONSHIP_MISMATCH: "世帯主として指定した方の続柄が「世帯主」ではありません。",
+    RegistryError.HEAD_RELATIONSHIP_MISMATCH: (
+        "世帯主として指定した方の続柄が「世帯主」ではありません。"
+    ),
     RegistryError.HOUSEHOLD_SPLIT_EMPTY: "世帯分離では、分離する方と残る方の両方が必要です。",
     RegistryError.HOUSEHOLD_SPLIT_WITHOUT_HEAD: (
         "世帯分離の後、世帯主のいない世帯ができます。両方の世帯に世帯主を1人ずつ指定してください。"
@@ -106,7 +108,8 @@ MESSAGES: dict[RegistryError, str] = {
         "外国人住民です。法第30条の45に規定する区分を選んでください。"
     ),
     RegistryError.FOREIGN_RESIDENT_ITEM_MISSING: (
-        "法第30条の45の区分に必要な項目 (在留資格・在留期間・満了日・在留カード等の番号 等) が不足しています。"
+        "法第30条の45の区分に必要な項目 (在留資格・在留期間・満了日・在留カード等の番号 等) が"
+        "不足しています。"
     ),
     RegistryError.FOREIGN_RESIDENT_ITEM_NOT_ALLOWED: (
         "法第30条の45の区分では記載しない項目が入力されています。"
@@ -121,7 +124,9 @@ MESSAGES: dict[RegistryError, str] = {
     RegistryError.REGISTERED_DOMICILE_REQUIRED: (
         "本籍を入力してください。本籍がない方・不明な方は「なし」「不明」と入力します。"
     ),
-    RegistryError.APPROVAL_BY_REQUESTER: "仮登録をした職員は自分で決裁できません。別の職員が決裁してください。",
+    RegistryError.APPROVAL_BY_REQUESTER: (
+        "仮登録をした職員は自分で決裁できません。別の職員が決裁してください。"
+    ),
     RegistryError.APPROVAL_NOT_PENDING: "この仮登録は既に決裁または破棄されています。",
     RegistryError.PROTECTION_MEASURE_BLOCKS_ISSUANCE: (
         "支援措置の対象者が含まれるため交付できません。支援措置の担当者に確認してください。"
@@ -129,7 +134,9 @@ MESSAGES: dict[RegistryError, str] = {
     RegistryError.PROTECTION_MEASURE_BLOCKS_BROWSING: (
         "支援措置の対象者は住民基本台帳の一部の写しの閲覧の対象になりません。"
     ),
-    RegistryError.PROTECTION_MEASURE_PERIOD_INVALID: "支援措置の終了日が開始日より前になっています。",
+    RegistryError.PROTECTION_MEASURE_PERIOD_INVALID: (
+        "支援措置の終了日が開始日より前になっています。"
+    ),
     RegistryError.REMOVED_RECORD_RETAINED: (
         "除票は消除の日から150年間保存します。保存期間中は削除できません。"
     ),
