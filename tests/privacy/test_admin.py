@@ -61,9 +61,11 @@ def test_switching_affair_changes_permissions(rt: Runtime) -> None:
     view = services.login_totp(
         rt.uow(), rt.keys, token=token, code=who.totp.at(rt.clock.now()), max_failed=5
     )
-    assert view.affair == "juki" and view.permissions == frozenset()
+    assert view.affair == "juki" and Permission.REGISTRY_VIEW in view.permissions
+    assert Permission.PRIVACY_VIEW_AUDIT_LOG not in view.permissions
     view = services.switch_affair(rt.uow(), token=token, affair="privacy")
     assert Permission.PRIVACY_VIEW_AUDIT_LOG in view.permissions
+    assert Permission.REGISTRY_VIEW not in view.permissions
     with pytest.raises(DomainError):
         services.switch_affair(rt.uow(), token=token, affair="nhi")  # holds no role there
 

@@ -16,6 +16,8 @@ OPERATOR_PERMISSIONS = frozenset(
         Permission.PRIVACY_VERIFY_AUDIT_LOG,
         Permission.PRIVACY_ROTATE_KEYS,
         Permission.SYNTH_LOAD_TOWN,
+        Permission.REGISTRY_BULK_LOAD,
+        Permission.REGISTRY_EXPORT,
     }
 )
 

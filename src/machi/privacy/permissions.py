@@ -45,6 +45,15 @@ class Permission(StrEnum):
     # Bulk export of personal data is its own right (AUTHZ-12, MEDIA).
     PRIVACY_BULK_EXPORT = "privacy.bulk_export"
     SYNTH_LOAD_TOWN = "synth.load_town"
+    # 住民基本台帳 (registry)
+    REGISTRY_VIEW = "registry.view"  # search residents, read records and history
+    REGISTRY_RECORD_CHANGE = "registry.record_change"  # 異動 on a notice (届出)
+    REGISTRY_REQUEST_EX_OFFICIO = "registry.request_ex_officio"  # draft a 職権 entry/correction
+    REGISTRY_APPROVE = "registry.approve"  # the second person of four-eyes
+    REGISTRY_ISSUE_CERTIFICATE = "registry.issue_certificate"
+    REGISTRY_MANAGE_PROTECTION = "registry.manage_protection"  # 支援措置
+    REGISTRY_BULK_LOAD = "registry.bulk_load"  # CSV import / bulk 異動 / town import
+    REGISTRY_EXPORT = "registry.export"  # CSV export (a bulk export of personal data)
 
 
 # Where each permission may be exercised. A permission missing here is usable nowhere.
@@ -57,6 +66,14 @@ PERMISSION_AFFAIRS: dict[Permission, frozenset[Affair]] = {
     Permission.PRIVACY_VIEW_INDIVIDUAL_NUMBER: NUMBER_USE_AFFAIRS,
     Permission.PRIVACY_BULK_EXPORT: frozenset(Affair),
     Permission.SYNTH_LOAD_TOWN: frozenset({Affair.ADMIN}),
+    Permission.REGISTRY_VIEW: frozenset({Affair.JUKI}),
+    Permission.REGISTRY_RECORD_CHANGE: frozenset({Affair.JUKI}),
+    Permission.REGISTRY_REQUEST_EX_OFFICIO: frozenset({Affair.JUKI}),
+    Permission.REGISTRY_APPROVE: frozenset({Affair.JUKI}),
+    Permission.REGISTRY_ISSUE_CERTIFICATE: frozenset({Affair.JUKI}),
+    Permission.REGISTRY_MANAGE_PROTECTION: frozenset({Affair.JUKI}),
+    Permission.REGISTRY_BULK_LOAD: frozenset({Affair.JUKI, Affair.ADMIN}),
+    Permission.REGISTRY_EXPORT: frozenset({Affair.JUKI, Affair.ADMIN}),
 }
 
 
