@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import sessionmaker
 
@@ -150,3 +151,12 @@ def fresh_db() -> Iterator[FreshDatabase]:
         name, app_url, server.url(role=OWNER_ROLE, database=name), server.url(database=name)
     )
     drop_database(name)
+
+
+@pytest.fixture
+def client(rt: Runtime) -> Iterator[TestClient]:
+    """The web app over the test's transaction, through real HTTP semantics (TestClient)."""
+    from machi.web.app import create_app
+
+    with TestClient(create_app(rt), base_url="http://testserver") as c:
+        yield c

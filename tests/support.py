@@ -128,18 +128,24 @@ def assert_access(
         assert [(r.action, r.outcome) for r in rows] == [(action, "denied")], (role, affair)
 
 
-def enrol(rt: Any, login_name: str, grants: tuple[tuple[str, str], ...]) -> Enrolled:
+def enrol(
+    rt: Any,
+    login_name: str,
+    grants: tuple[tuple[str, str], ...],
+    *,
+    display_name: str | None = None,
+    password: str = "test password 2026",
+) -> Enrolled:
     """Create a staff user with these (role, affair) grants (roles loaded first)."""
     from machi.privacy import services
     from machi.privacy.actor import Actor
 
     services.load_roles(rt.uow(), Actor.operator())
-    password = "test password 2026"
     created = services.create_user(
         rt.uow(),
         Actor.operator(),
         rt.keys,
-        services.NewUser(login_name, f"職員 {login_name}", password, grants),
+        services.NewUser(login_name, display_name or f"職員 {login_name}", password, grants),
     )
     return Enrolled(login_name, password, pyotp.TOTP(created.totp_secret))
 

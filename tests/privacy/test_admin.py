@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -19,14 +18,7 @@ from machi.privacy.actor import Actor
 from machi.privacy.errors import PrivacyError
 from machi.privacy.models import AuditEntry
 from machi.privacy.permissions import Permission
-from machi.web.app import create_app
 from support import enrol, sign_in
-
-
-@pytest.fixture
-def client(rt: Runtime) -> Iterator[TestClient]:
-    with TestClient(create_app(rt)) as c:
-        yield c
 
 
 def test_grant_outside_the_matrix_is_refused(rt: Runtime) -> None:

@@ -5,7 +5,6 @@ acceptance 2; controls.md AUTHZ-05, DISP-01)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -16,7 +15,6 @@ from machi.core.numbers import individual_number_check_digit
 from machi.privacy import vault
 from machi.privacy.actor import Actor
 from machi.privacy.models import AuditEntry
-from machi.web.app import create_app
 from support import enrol, sign_in
 
 NUMBER_BODY = "40000000010"  # synthetic
@@ -30,12 +28,6 @@ def subject(rt: Runtime) -> uuid.UUID:
         vault.store_number(uow, Actor.operator(affair="juki"), rt.keys, sid, NUMBER)  # type: ignore[arg-type]
         uow.commit()
     return sid
-
-
-@pytest.fixture
-def client(rt: Runtime) -> Iterator[TestClient]:
-    with TestClient(create_app(rt)) as c:
-        yield c
 
 
 def _audit(rt: Runtime, action: str) -> list[AuditEntry]:
