@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Annotated, Any
 
@@ -63,6 +64,17 @@ def _users_page(request: Request, actor: Actor, status: int = 200, **ctx: Any) -
     )
 
 
+def _after(
+    request: Request, actor: Actor, change: Callable[[], object], notice: str
+) -> HTMLResponse:
+    """Run one admin change and show the user list again, with its outcome."""
+    try:
+        change()
+    except DomainError as e:
+        return _users_page(request, actor, e.http_status, error=e.message)
+    return _users_page(request, actor, notice=notice)
+
+
 @router.get(
     "/admin/users", response_class=HTMLResponse, openapi_extra=declares("privacy.list_users")
 )
@@ -111,11 +123,12 @@ def grant(
     affair: Annotated[str, Form(max_length=32)],
 ) -> HTMLResponse:
     rt = runtime(request)
-    try:
-        services.grant_role(rt.uow(), actor, login_name, role_code, affair)
-    except DomainError as e:
-        return _users_page(request, actor, e.http_status, error=e.message)
-    return _users_page(request, actor, notice=f"{login_name} に権限を付与しました。")
+    return _after(
+        request,
+        actor,
+        lambda: services.grant_role(rt.uow(), actor, login_name, role_code, affair),
+        f"{login_name} に権限を付与しました。",
+    )
 
 
 @router.post(
@@ -131,11 +144,12 @@ def revoke(
     affair: Annotated[str, Form(max_length=32)],
 ) -> HTMLResponse:
     rt = runtime(request)
-    try:
-        services.revoke_role(rt.uow(), actor, login_name, role_code, affair)
-    except DomainError as e:
-        return _users_page(request, actor, e.http_status, error=e.message)
-    return _users_page(request, actor, notice=f"{login_name} の権限を取り消しました。")
+    return _after(
+        request,
+        actor,
+        lambda: services.revoke_role(rt.uow(), actor, login_name, role_code, affair),
+        f"{login_name} の権限を取り消しました。",
+    )
 
 
 @router.post(
@@ -145,11 +159,12 @@ def revoke(
 )
 def unlock(request: Request, login_name: str, actor: StaffActor) -> HTMLResponse:
     rt = runtime(request)
-    try:
-        services.unlock_user(rt.uow(), actor, login_name)
-    except DomainError as e:
-        return _users_page(request, actor, e.http_status, error=e.message)
-    return _users_page(request, actor, notice=f"{login_name} のロックを解除しました。")
+    return _after(
+        request,
+        actor,
+        lambda: services.unlock_user(rt.uow(), actor, login_name),
+        f"{login_name} のロックを解除しました。",
+    )
 
 
 @router.get(
