@@ -21,7 +21,12 @@ def test_models_match_the_migrations(connection: Connection) -> None:
             "include_schemas": True,
             "include_name": lambda name, kind, _parents: kind != "schema" or name in SCHEMAS,
             "include_object": lambda obj, name, kind, _reflected, _compare_to: (
-                not (kind == "table" and (name == "alembic_version" or obj.schema not in SCHEMAS))
+                not (
+                    (kind == "table" and (name == "alembic_version" or obj.schema not in SCHEMAS))
+                    # Expression indexes alembic cannot compare; each has a catalog test
+                    # (tests/registry/test_search_indexes.py).
+                    or (kind == "index" and str(name).endswith("_variant_trgm"))
+                )
             ),
             "compare_type": True,
         },

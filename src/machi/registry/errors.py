@@ -52,9 +52,14 @@ class RegistryError(StrEnum):
     PROTECTION_MEASURE_PERIOD_INVALID = "registry.protection_measure_period_invalid"
     # 除票 retention
     REMOVED_RECORD_RETAINED = "registry.removed_record_retained"
+    # Search (REG-CTRL-29)
+    SEARCH_CRITERIA_INSUFFICIENT = "registry.search_criteria_insufficient"
 
 
 MESSAGES: dict[RegistryError, str] = {
+    RegistryError.SEARCH_CRITERIA_INSUFFICIENT: (
+        "検索には性別以外の項目を2つ以上指定してください (例: 氏名と生年月日、氏名と住所)。"
+    ),
     RegistryError.NOTIFIED_ON_REQUIRED: "届出による異動です。届出日を入力してください。",
     RegistryError.NOTIFIED_ON_IN_FUTURE: "届出日に未来の日付は入力できません。",
     RegistryError.EFFECTIVE_ON_IN_FUTURE: (

@@ -1,0 +1,1019 @@
+"""Read side of the resident registry: the record of one resident as of a date, its
+history, a household, and the 4情報 search. Every function is a declared action
+(``registry.view``), opens its own unit of work and writes one audit row in the same
+transaction as the read: subjects are the resident ids shown, the detail holds counts,
+flags and criterion names, never a value. Results are frozen dataclasses, never ORM rows.
+
+Two time axes (style-examples §6, ``rules.in_force``): every "as of" read of
+``registry.resident_version`` goes through :func:`_in_force`, the SQL form of
+``rules.in_force``. ``as_of`` defaults to the business date; with ``as_recorded_at`` and no
+``as_of`` the date is that instant's JST day, which is what a reissued certificate needs
+("what did the registry say then about then").
+
+Decisions:
+
+- 個人番号: the record view carries only ``vault.number_for_display`` (the mask or 「未登録」)
+  and ``can_unmask``; unmasking is ``vault.display_number``, its own audited action.
+  Search results carry no number field at all (controls.md DISP-04).
+- 支援措置: staff search and record views list protected residents, flagged ``protected``
+  so screens can show the banner (registry.md OQ-02 (d)). The blocks of 住基法 第11条の2
+  (閲覧) and 第12条 (交付) concern third parties' browsing and certificates, not staff
+  finding the record they must protect; every view is audited with its subject ids
+  (OQ-02 (e)). ``protected`` is judged on the business date, not ``as_of``: it tells
+  staff how to handle the person now.
+- REG-CTRL-29: a search needs two 4情報 items other than 性別 (氏名 or フリガナ count as one
+  item, 生年月日 or its year as one, 住所 as one).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Text,
+    and_,
+    case,
+    exists,
+    func,
+    inspect,
+    literal_column,
+    or_,
+    select,
+)
+from sqlalchemy.orm import QueryableAttribute, Session, aliased
+
+from machi.core.clock import JST
+from machi.core.errors import CoreError, DomainError, NotFoundError
+from machi.core.text import normalize_kana, normalize_name
+from machi.core.uow import UnitOfWork
+from machi.core.wareki import to_wareki
+from machi.privacy import access, audit, vault
+from machi.privacy.access import authorised
+from machi.privacy.actor import Actor
+from machi.privacy.permissions import Permission
+from machi.registry import rules
+from machi.registry.errors import MESSAGES, RegistryError
+from machi.registry.models import (
+    Address,
+    Household,
+    ProtectionMeasure,
+    Resident,
+    ResidentVersion,
+    TownArea,
+)
+
+__all__ = [
+    "MAX_SEARCH_LIMIT",
+    "HistoryEntry",
+    "HouseholdMemberView",
+    "HouseholdView",
+    "ResidentRecordView",
+    "SearchCriteria",
+    "SearchResult",
+    "SearchRow",
+    "household",
+    "resident_history",
+    "resident_record",
+    "search_residents",
+]
+
+# A search lists people to pick one from; a bigger page would be a bulk extraction, which
+# needs its own approval (REG-CTRL-36) and its own action (registry.export).
+MAX_SEARCH_LIMIT = 200
+
+SEX_LABELS: dict[int, str] = {1: "男", 2: "女"}
+
+# 異体字 folded to one form for name search (標準仕様 §5.1: a character also finds its
+# 異体字 and 正字). NFKC (normalize_name) already folds CJK compatibility ideographs that
+# have a mapping; these are unified ideographs, or compatibility ones without a mapping
+# (﨑 U+FA11), that NFKC leaves alone. Kept here because rules.py is pure domain and the
+# map only serves search. Values are never keys, so one pass folds completely and the
+# SQL translate() of the stored key equals the Python fold of the input.
+# 斉/齊/齋/斎 are folded together although 斉 and 斎 are distinct characters: 斉藤/斎藤
+# are confused at the counter all the time, and exact spellings still rank first.
+# The map is part of the SQL expression translate(name_key, '<from>', '<to>'): changing
+# it means rebuilding, by a migration, any expression index built on that expression.
+_VARIANT_KANJI: dict[str, str] = {
+    "髙": "高",
+    "﨑": "崎",
+    "嵜": "崎",
+    "碕": "崎",
+    "邊": "辺",
+    "邉": "辺",
+    "齋": "斎",
+    "齊": "斎",
+    "斉": "斎",
+    "澤": "沢",
+    "濱": "浜",
+    "濵": "浜",
+    "嶋": "島",
+    "嶌": "島",
+    "桒": "桑",
+    "廣": "広",
+    "國": "国",
+    "櫻": "桜",
+    "冨": "富",
+    "槇": "槙",
+    "眞": "真",
+    "惠": "恵",
+    "德": "徳",
+    "黑": "黒",
+    "壽": "寿",
+    "實": "実",
+    "淺": "浅",
+    "藏": "蔵",
+    "栁": "柳",
+    "瀨": "瀬",
+    "𠮷": "吉",
+}
+_VARIANT_FROM = "".join(_VARIANT_KANJI)
+_VARIANT_TO = "".join(_VARIANT_KANJI.values())
+_VARIANT_FOLD = str.maketrans(_VARIANT_KANJI)
+
+# Trigram similarity needs at least one whole trigram to mean anything; shorter input is
+# matched by prefix/partial LIKE only.
+_MIN_SIMILARITY_LENGTH = 3
+_ASCII_LOWER = "abcdefghijklmnopqrstuvwxyz"
+
+
+# =======================================================================================
+# Views
+# =======================================================================================
+
+
+def _wareki(d: date) -> str:
+    # 除票 are kept 150 years; a date before 明治6年 has no Gregorian 和暦, so ISO it is.
+    try:
+        return to_wareki(d)
+    except ValueError:
+        return d.isoformat()
+
+
+def _birth_display(d: date, precision: str) -> str:
+    """和暦 生年月日 honouring 不詳 parts (標準仕様 §3.4)."""
+    if precision == "unknown":
+        return "不詳"
+    text = _wareki(d)
+    if precision == "year":
+        return text.split("年")[0] + "年"
+    if precision == "month":
+        return text.split("月")[0] + "月"
+    return text
+
+
+def _relationship_label(code: str) -> str:
+    # A legacy code the rules do not know must not make the record unreadable at the
+    # counter; showing the raw code makes the data problem visible instead.
+    try:
+        return rules.relationship_label(code)
+    except DomainError:
+        return code
+
+
+@dataclass(frozen=True, slots=True)
+class HouseholdMemberView:
+    resident_id: uuid.UUID
+    addressee_no: int
+    name: str
+    name_kana: str
+    birth_date: date
+    birth_date_precision: str
+    sex: int
+    relationship: str  # 続柄 code (rules.Relationship chain)
+    relationship_label: str  # 続柄 as printed, e.g. 「子の妻」
+    display_order: int
+    protected: bool  # a 支援措置 is in force on the business date
+
+    @property
+    def is_head(self) -> bool:
+        return self.relationship == rules.Relationship.HEAD.value
+
+    @property
+    def birth_date_display(self) -> str:
+        return _birth_display(self.birth_date, self.birth_date_precision)
+
+    @property
+    def sex_label(self) -> str:
+        return SEX_LABELS.get(self.sex, "")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResidentRecordView:
+    """One 住民票 (or 除票) as of ``as_of``: every record item of the history row in force
+    then, its household on the same date, and the 個人番号 field as displayed."""
+
+    resident_id: uuid.UUID
+    addressee_no: int
+    as_of: date
+    as_recorded_at: datetime | None
+    # The history row shown, and the change that made it.
+    version_id: int
+    history_no: int
+    change_reason: str
+    change_reason_label: str
+    valid_from: date
+    valid_to: date | None
+    notified_on: date | None
+    recorded_at: datetime
+    removed: bool  # 除票 on as_of
+    # Identity
+    resident_record_code: str | None
+    name: str
+    name_kana: str
+    name_kana_confirmed: bool
+    former_surname: str | None
+    former_surname_kana: str | None
+    alias_name: str | None
+    alias_name_kana: str | None
+    alphabet_name: str | None
+    birth_date: date
+    birth_date_precision: str
+    sex: int
+    adult_guardianship: bool
+    # Household
+    household_id: uuid.UUID
+    household_no: int
+    relationship: str
+    relationship_label: str
+    display_order: int
+    head_name: str | None
+    # Residents of the household on as_of, in 表示順位 order; the person of a 除票 is no
+    # longer among them.
+    members: tuple[HouseholdMemberView, ...]
+    # Address: 町字 + 番地 as printed; the municipality's own name is the caller's to add.
+    address_id: int
+    town_area_code: str
+    postal_code: str
+    address_text: str
+    building: str | None
+    became_resident_on: date
+    address_set_on: date
+    moved_in_on: date | None
+    moved_in_from: str | None
+    moved_in_from_local_government_code: str | None
+    moved_in_from_postal_code: str | None
+    planned_move_out_on: date | None
+    planned_move_out_to: str | None
+    planned_move_out_to_local_government_code: str | None
+    planned_move_out_to_postal_code: str | None
+    moved_out_on: date | None
+    moved_out_to: str | None
+    moved_out_to_local_government_code: str | None
+    moved_out_to_postal_code: str | None
+    move_in_notice_received_on: date | None
+    # 戸籍の表示 (Japanese residents)
+    registered_domicile: str | None
+    family_register_head: str | None
+    # 外国人住民 (法第30条の45)
+    foreign_resident: bool
+    nationality: str | None
+    foreign_resident_class: str | None
+    residence_status: str | None
+    residence_period: str | None
+    residence_expires_on: date | None
+    residence_card_no: str | None
+    became_foreign_resident_on: date | None
+    # 個人番号 as every screen shows it: vault.MASK or vault.NOT_RECORDED, never digits.
+    individual_number: str
+    can_unmask: bool
+    protected: bool
+
+    @property
+    def birth_date_display(self) -> str:
+        return _birth_display(self.birth_date, self.birth_date_precision)
+
+    @property
+    def sex_label(self) -> str:
+        return SEX_LABELS.get(self.sex, "")
+
+    @property
+    def as_of_display(self) -> str:
+        return _wareki(self.as_of)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HistoryEntry:
+    """One row of the 異動履歴. ``changed_fields`` names the record items that differ
+    from the state this row follows (see :func:`resident_history`); values are not here."""
+
+    version_id: int
+    history_no: int
+    change_reason: str
+    change_reason_label: str
+    effective_on: date  # 異動日
+    valid_to: date | None
+    notified_on: date | None  # 届出日 / 申出日 / 請求日 / 通知日
+    notice_kind: str | None
+    recorded_at: datetime
+    superseded_at: datetime | None
+    removed: bool
+    changed_fields: tuple[str, ...]
+    changed_field_labels: tuple[str, ...]
+
+    @property
+    def superseded(self) -> bool:
+        return self.superseded_at is not None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HouseholdView:
+    household_id: uuid.UUID
+    household_no: int
+    as_of: date
+    members: tuple[HouseholdMemberView, ...]  # in 表示順位 order; empty once dissolved
+    address_text: str | None  # the head's (or first member's) address on as_of
+    building: str | None
+
+    @property
+    def head(self) -> HouseholdMemberView | None:
+        return next((m for m in self.members if m.is_head), None)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SearchCriteria:
+    """基本4情報 search (REG-CTRL-29). ``name`` is the 氏名 in kanji or alphabet (異体字
+    tolerated), ``name_kana`` the フリガナ (hiragana and half-width accepted, partial
+    match); both also match the 通称. ``birth_date`` is exact, ``birth_year`` a 西暦 year
+    (one or the other). ``address`` is part of 町字 + 番地 + 方書. ``sex`` is 1 男 / 2 女.
+    A 除票 is listed only with ``include_removed``; a past ``as_of`` finds those who were
+    residents then."""
+
+    name: str | None = None
+    name_kana: str | None = None
+    birth_date: date | None = None
+    birth_year: int | None = None
+    address: str | None = None
+    sex: int | None = None
+    include_removed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SearchRow:
+    resident_id: uuid.UUID
+    addressee_no: int
+    name: str
+    name_kana: str
+    alias_name: str | None
+    birth_date: date
+    birth_date_precision: str
+    sex: int
+    address_text: str
+    building: str | None
+    removed: bool
+    protected: bool
+
+    @property
+    def birth_date_display(self) -> str:
+        return _birth_display(self.birth_date, self.birth_date_precision)
+
+    @property
+    def sex_label(self) -> str:
+        return SEX_LABELS.get(self.sex, "")
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    total: int  # all matches; ``rows`` is the first page of them
+    rows: tuple[SearchRow, ...]
+    as_of: date
+
+    @property
+    def truncated(self) -> bool:
+        return self.total > len(self.rows)
+
+
+# =======================================================================================
+# The as-of selector
+# =======================================================================================
+
+
+def _in_force(
+    rv: type[ResidentVersion], on: date, as_recorded_at: datetime | None
+) -> ColumnElement[bool]:
+    """The ONE selector of ``registry.resident_version`` rows in force: exactly the SQL
+    form given in ``rules.in_force``. Every as-of read in this module goes through it."""
+    valid = and_(rv.valid_from <= on, or_(rv.valid_to.is_(None), rv.valid_to > on))
+    if as_recorded_at is None:
+        return and_(valid, rv.superseded_at.is_(None))
+    return and_(
+        valid,
+        rv.recorded_at <= as_recorded_at,
+        or_(rv.superseded_at.is_(None), rv.superseded_at > as_recorded_at),
+    )
+
+
+def _protected(resident_id: QueryableAttribute[uuid.UUID], today: date) -> ColumnElement[bool]:
+    """A 支援措置 in force on ``today``: the same test as rules.protection_decision's
+    (valid_until alone does not end a measure; ended_on is the first day without)."""
+    pm = ProtectionMeasure
+    return exists().where(
+        pm.resident_id == resident_id,
+        pm.valid_from <= today,
+        or_(pm.ended_on.is_(None), pm.ended_on > today),
+    )
+
+
+def _as_of(uow: UnitOfWork, as_of: date | None, as_recorded_at: datetime | None) -> date:
+    if as_recorded_at is not None and as_recorded_at.tzinfo is None:
+        # A naive instant would be read in the database session's time zone, not JST.
+        raise DomainError(
+            CoreError.INVALID_INPUT,
+            "記録時点はタイムゾーン付きの日時で指定してください。",
+            field="as_recorded_at",
+        )
+    if as_of is not None:
+        return as_of
+    if as_recorded_at is not None:
+        return as_recorded_at.astimezone(JST).date()
+    return uow.clock.business_date()
+
+
+def _flags(**flags: bool) -> dict[str, int]:
+    return {k: int(v) for k, v in flags.items()}
+
+
+def _not_found(
+    uow: UnitOfWork, actor: Actor, action: str, subjects: Sequence[object], detail: dict[str, Any]
+) -> NotFoundError:
+    """Audit the miss (a person-specific lookup is logged whatever it finds, REG-CTRL-53)
+    and commit it, then the caller raises. Same error whether the id does not exist or
+    has no state on the date."""
+    audit.record(uow, actor, action=action, subjects=subjects, outcome="not_found", detail=detail)
+    uow.commit()
+    return NotFoundError()
+
+
+# =======================================================================================
+# Household members (shared by the record and the household view)
+# =======================================================================================
+
+
+def _members(
+    session: Session,
+    household_id: uuid.UUID,
+    on: date,
+    as_recorded_at: datetime | None,
+    today: date,
+) -> tuple[tuple[HouseholdMemberView, ...], int | None, str | None]:
+    """Members on ``on`` in 表示順位 order, with the head's (or first member's) address."""
+    m = aliased(ResidentVersion, name="member")
+    rows = session.execute(
+        select(
+            m.resident_id,
+            Resident.addressee_no,
+            m.name,
+            m.name_kana,
+            m.birth_date,
+            m.birth_date_precision,
+            m.sex,
+            m.relationship,
+            m.display_order,
+            m.address_id,
+            m.building,
+            _protected(m.resident_id, today).label("protected"),
+        )
+        .join(Resident, Resident.id == m.resident_id)
+        .where(m.household_id == household_id, ~m.removed, _in_force(m, on, as_recorded_at))
+        .order_by(m.display_order, Resident.addressee_no)
+    ).all()
+    members = tuple(
+        HouseholdMemberView(
+            resident_id=r.resident_id,
+            addressee_no=r.addressee_no,
+            name=r.name,
+            name_kana=r.name_kana,
+            birth_date=r.birth_date,
+            birth_date_precision=r.birth_date_precision,
+            sex=r.sex,
+            relationship=r.relationship,
+            relationship_label=_relationship_label(r.relationship),
+            display_order=r.display_order,
+            protected=bool(r.protected),
+        )
+        for r in rows
+    )
+    lead = next((r for r in rows if r.relationship == rules.Relationship.HEAD.value), None)
+    lead = lead or (rows[0] if rows else None)
+    return members, (lead.address_id if lead else None), (lead.building if lead else None)
+
+
+def _address_text(town_name: str, lot: str) -> str:
+    return f"{town_name}{lot}"
+
+
+# =======================================================================================
+# resident_record
+# =======================================================================================
+
+
+@authorised(Permission.REGISTRY_VIEW)
+def resident_record(
+    uow: UnitOfWork,
+    actor: Actor,
+    resident_id: uuid.UUID,
+    *,
+    as_of: date | None = None,
+    as_recorded_at: datetime | None = None,
+) -> ResidentRecordView:
+    """The record of ``resident_id`` as of ``as_of`` (default: the business date), as
+    the registry says now or, with ``as_recorded_at``, as it said at that instant. A 除票
+    is readable (``removed``). No state on that date → NotFoundError (audited)."""
+    action = "registry.resident_record"
+    with uow:
+        on = _as_of(uow, as_of, as_recorded_at)
+        today = uow.clock.business_date()
+        rv = ResidentVersion
+        row = uow.session.execute(
+            select(
+                rv,
+                Resident.addressee_no,
+                Household.household_no,
+                TownArea.name.label("town_name"),
+                TownArea.code.label("town_code"),
+                TownArea.postal_code,
+                Address.lot,
+                _protected(rv.resident_id, today).label("protected"),
+            )
+            .join(Resident, Resident.id == rv.resident_id)
+            .join(Household, Household.id == rv.household_id)
+            .join(Address, Address.id == rv.address_id)
+            .join(TownArea, TownArea.id == Address.town_area_id)
+            .where(rv.resident_id == resident_id, _in_force(rv, on, as_recorded_at))
+        ).one_or_none()
+        detail = _flags(as_of_given=as_of is not None, as_recorded=as_recorded_at is not None)
+        if row is None:
+            raise _not_found(uow, actor, action, [resident_id], detail)
+        v: ResidentVersion = row[0]
+        members, _, _ = _members(uow.session, v.household_id, on, as_recorded_at, today)
+        number = vault.number_for_display(uow, actor, resident_id)
+        head = next((m for m in members if m.is_head), None)
+        view = ResidentRecordView(
+            resident_id=resident_id,
+            addressee_no=row.addressee_no,
+            as_of=on,
+            as_recorded_at=as_recorded_at,
+            version_id=v.id,
+            history_no=v.history_no,
+            change_reason=v.change_reason,
+            change_reason_label=rules.ChangeReason(v.change_reason).label,
+            valid_from=v.valid_from,
+            valid_to=v.valid_to,
+            notified_on=v.notified_on,
+            recorded_at=v.recorded_at,
+            removed=v.removed,
+            resident_record_code=v.resident_record_code,
+            name=v.name,
+            name_kana=v.name_kana,
+            name_kana_confirmed=v.name_kana_confirmed,
+            former_surname=v.former_surname,
+            former_surname_kana=v.former_surname_kana,
+            alias_name=v.alias_name,
+            alias_name_kana=v.alias_name_kana,
+            alphabet_name=v.alphabet_name,
+            birth_date=v.birth_date,
+            birth_date_precision=v.birth_date_precision,
+            sex=v.sex,
+            adult_guardianship=v.adult_guardianship,
+            household_id=v.household_id,
+            household_no=row.household_no,
+            relationship=v.relationship,
+            relationship_label=_relationship_label(v.relationship),
+            display_order=v.display_order,
+            head_name=head.name if head else None,
+            members=members,
+            address_id=v.address_id,
+            town_area_code=row.town_code,
+            postal_code=row.postal_code,
+            address_text=_address_text(row.town_name, row.lot),
+            building=v.building,
+            became_resident_on=v.became_resident_on,
+            address_set_on=v.address_set_on,
+            moved_in_on=v.moved_in_on,
+            moved_in_from=v.moved_in_from,
+            moved_in_from_local_government_code=v.moved_in_from_local_government_code,
+            moved_in_from_postal_code=v.moved_in_from_postal_code,
+            planned_move_out_on=v.planned_move_out_on,
+            planned_move_out_to=v.planned_move_out_to,
+            planned_move_out_to_local_government_code=v.planned_move_out_to_local_government_code,
+            planned_move_out_to_postal_code=v.planned_move_out_to_postal_code,
+            moved_out_on=v.moved_out_on,
+            moved_out_to=v.moved_out_to,
+            moved_out_to_local_government_code=v.moved_out_to_local_government_code,
+            moved_out_to_postal_code=v.moved_out_to_postal_code,
+            move_in_notice_received_on=v.move_in_notice_received_on,
+            registered_domicile=v.registered_domicile,
+            family_register_head=v.family_register_head,
+            foreign_resident=v.foreign_resident,
+            nationality=v.nationality,
+            foreign_resident_class=v.foreign_resident_class,
+            residence_status=v.residence_status,
+            residence_period=v.residence_period,
+            residence_expires_on=v.residence_expires_on,
+            residence_card_no=v.residence_card_no,
+            became_foreign_resident_on=v.became_foreign_resident_on,
+            individual_number=number,
+            can_unmask=access.allowed(actor, Permission.PRIVACY_VIEW_INDIVIDUAL_NUMBER),
+            protected=bool(row.protected),
+        )
+        shown = [resident_id, *(m.resident_id for m in members if m.resident_id != resident_id)]
+        audit.record(
+            uow,
+            actor,
+            action=action,
+            subjects=shown,
+            detail={**detail, "removed": int(v.removed), "members": len(members)},
+        )
+        uow.commit()
+    return view
+
+
+# =======================================================================================
+# resident_history
+# =======================================================================================
+
+# Derived search keys repeat name items; ``removed`` is told by the change reason itself.
+_NOT_RECORD_ITEMS = frozenset(
+    {"name_key", "name_kana_key", "alias_name_key", "alias_name_kana_key", "removed"}
+)
+_RECORD_ITEMS: tuple[str, ...] = tuple(
+    attr.key
+    for attr in inspect(ResidentVersion).column_attrs
+    if attr.key not in rules.BOOKKEEPING_FIELDS and attr.key not in _NOT_RECORD_ITEMS
+)
+
+
+def _items(v: ResidentVersion) -> dict[str, object]:
+    return {k: getattr(v, k) for k in _RECORD_ITEMS}
+
+
+def _predecessor(v: ResidentVersion, earlier: Iterable[ResidentVersion]) -> ResidentVersion | None:
+    """The state ``v`` follows: among rows recorded before it (lower 履歴番号) whose 異動日
+    is not after its own, the latest by 異動日 then 履歴番号. For an ordinary change that is
+    the row before it; for a 職権修正 it is the row it corrects (same 異動日), not an
+    unrelated later change."""
+    candidates = [e for e in earlier if e.valid_from <= v.valid_from]
+    return max(candidates, key=lambda e: (e.valid_from, e.history_no), default=None)
+
+
+@authorised(Permission.REGISTRY_VIEW)
+def resident_history(uow: UnitOfWork, actor: Actor, resident_id: uuid.UUID) -> list[HistoryEntry]:
+    """Every history row of ``resident_id`` in 履歴番号 order, superseded ones included, with
+    the names of the items each change altered (rules.changed_fields)."""
+    action = "registry.resident_history"
+    with uow:
+        versions = list(
+            uow.session.scalars(
+                select(ResidentVersion)
+                .where(ResidentVersion.resident_id == resident_id)
+                .order_by(ResidentVersion.history_no)
+            )
+        )
+        if not versions:
+            raise _not_found(uow, actor, action, [resident_id], {"versions": 0})
+        entries: list[HistoryEntry] = []
+        for i, v in enumerate(versions):
+            before = _predecessor(v, versions[:i])
+            changed = () if before is None else rules.changed_fields(_items(before), _items(v))
+            entries.append(
+                HistoryEntry(
+                    version_id=v.id,
+                    history_no=v.history_no,
+                    change_reason=v.change_reason,
+                    change_reason_label=rules.ChangeReason(v.change_reason).label,
+                    effective_on=v.valid_from,
+                    valid_to=v.valid_to,
+                    notified_on=v.notified_on,
+                    notice_kind=v.notice_kind,
+                    recorded_at=v.recorded_at,
+                    superseded_at=v.superseded_at,
+                    removed=v.removed,
+                    changed_fields=changed,
+                    changed_field_labels=tuple(rules.FIELD_LABELS.get(f, f) for f in changed),
+                )
+            )
+        audit.record(
+            uow,
+            actor,
+            action=action,
+            subjects=[resident_id],
+            detail={
+                "versions": len(entries),
+                "superseded": sum(e.superseded for e in entries),
+            },
+        )
+        uow.commit()
+    return entries
+
+
+# =======================================================================================
+# household
+# =======================================================================================
+
+
+@authorised(Permission.REGISTRY_VIEW)
+def household(
+    uow: UnitOfWork,
+    actor: Actor,
+    household_id: uuid.UUID,
+    *,
+    as_of: date | None = None,
+    as_recorded_at: datetime | None = None,
+) -> HouseholdView:
+    """The members of ``household_id`` on ``as_of`` (default: the business date). A
+    household with nobody on that date (not yet formed, or dissolved) has no members; an
+    unknown id is NotFoundError (audited)."""
+    action = "registry.household"
+    with uow:
+        on = _as_of(uow, as_of, as_recorded_at)
+        detail: dict[str, Any] = {
+            "household_id": str(household_id),
+            **_flags(as_of_given=as_of is not None, as_recorded=as_recorded_at is not None),
+        }
+        household_no = uow.session.scalar(
+            select(Household.household_no).where(Household.id == household_id)
+        )
+        if household_no is None:
+            raise _not_found(uow, actor, action, [], detail)
+        today = uow.clock.business_date()
+        members, address_id, building = _members(
+            uow.session, household_id, on, as_recorded_at, today
+        )
+        address_text = None
+        if address_id is not None:
+            place = uow.session.execute(
+                select(TownArea.name, Address.lot)
+                .join(Address, Address.town_area_id == TownArea.id)
+                .where(Address.id == address_id)
+            ).one()
+            address_text = _address_text(place.name, place.lot)
+        audit.record(
+            uow,
+            actor,
+            action=action,
+            subjects=[m.resident_id for m in members],
+            detail={**detail, "members": len(members)},
+        )
+        uow.commit()
+    return HouseholdView(
+        household_id=household_id,
+        household_no=household_no,
+        as_of=on,
+        members=members,
+        address_text=address_text,
+        building=building,
+    )
+
+
+# =======================================================================================
+# search_residents
+# =======================================================================================
+
+
+def _invalid(message: str, field: str) -> DomainError:
+    return DomainError(CoreError.INVALID_INPUT, message, field=field)
+
+
+@dataclass(frozen=True, slots=True)
+class _Keys:
+    """The criteria as search keys, normalised like the stored ones; an input that
+    normalises to nothing (only spaces or 「・」) counts as not given."""
+
+    name_kana: str
+    name: str
+    address: str
+
+    @classmethod
+    def of(cls, c: SearchCriteria) -> _Keys:
+        return cls(
+            name_kana=normalize_kana(c.name_kana) if c.name_kana is not None else "",
+            name=normalize_name(c.name) if c.name is not None else "",
+            address=normalize_name(c.address) if c.address is not None else "",
+        )
+
+
+def _check_criteria(c: SearchCriteria, keys: _Keys, limit: int) -> list[str]:
+    """Validate; return the names of the criteria given (what the audit row records)."""
+    given = {
+        "name": bool(keys.name),
+        "name_kana": bool(keys.name_kana),
+        "birth_date": c.birth_date is not None,
+        "birth_year": c.birth_year is not None,
+        "address": bool(keys.address),
+        "sex": c.sex is not None,
+    }
+    if c.birth_date is not None and c.birth_year is not None:
+        raise _invalid("生年月日と生年はどちらか一方を指定してください。", "birth_year")
+    if c.birth_year is not None and not 1800 <= c.birth_year < date.max.year:
+        raise _invalid("生年は西暦4桁で指定してください。", "birth_year")
+    if c.sex is not None and c.sex not in SEX_LABELS:
+        raise _invalid("性別は 1 (男) または 2 (女) です。", "sex")
+    if not 1 <= limit <= MAX_SEARCH_LIMIT:
+        raise _invalid(f"表示件数は1から{MAX_SEARCH_LIMIT}までです。", "limit")
+    # 4情報 items other than 性別 (REG-CTRL-29): 氏名 (kanji or フリガナ), 生年月日 (or its
+    # year), 住所.
+    items = (
+        (given["name"] or given["name_kana"])
+        + (given["birth_date"] or given["birth_year"])
+        + given["address"]
+    )
+    if items < 2:
+        code = RegistryError.SEARCH_CRITERIA_INSUFFICIENT
+        raise DomainError(code, MESSAGES[code], field="criteria")
+    return [k for k, v in given.items() if v]
+
+
+def _sum(terms: Sequence[ColumnElement[Any]]) -> ColumnElement[Any]:
+    total = terms[0]
+    for term in terms[1:]:
+        total = total + term
+    return total
+
+
+def _like_contains(q: str) -> str:
+    return "%" + re.sub(r"([\\%_])", r"\\\1", q) + "%"
+
+
+def _like_prefix(q: str) -> str:
+    return re.sub(r"([\\%_])", r"\\\1", q) + "%"
+
+
+def _fold_variants(s: str) -> str:
+    return s.translate(_VARIANT_FOLD)
+
+
+def _variant_key(column: QueryableAttribute[Any]) -> ColumnElement[str]:
+    """translate(<key>, '<from>', '<to>') with the map as SQL literals rather than bind
+    parameters, so the expression is the one an expression index would be built on."""
+    return func.translate(
+        column,
+        literal_column(f"'{_VARIANT_FROM}'", Text),
+        literal_column(f"'{_VARIANT_TO}'", Text),
+    )
+
+
+def _normalised_address(rv: type[ResidentVersion]) -> ColumnElement[str]:
+    """normalize_name in SQL (NFKC, whitespace removed, ASCII upper-cased) over 町字 + 番地 +
+    方書, so the input and the stored text meet in the same form."""
+    text = func.normalize(
+        TownArea.name + Address.lot + func.coalesce(rv.building, ""), literal_column("NFKC")
+    )
+    text = func.regexp_replace(text, r"\s", "", "g")
+    return func.translate(text, _ASCII_LOWER, _ASCII_LOWER.upper())
+
+
+@dataclass(frozen=True, slots=True)
+class _NameMatch:
+    where: ColumnElement[bool]
+    tier: ColumnElement[int]  # 0 exact, 1 prefix, 2 partial, 3 similar only
+    similarity: ColumnElement[float]
+
+
+def _name_match(keys: Sequence[ColumnElement[str] | QueryableAttribute[Any]], q: str) -> _NameMatch:
+    """Match ``q`` (already a search key) against each key column (the name and its 通称):
+    partial LIKE always (so 「ヤマダ」 finds 「ヤマダタロウ」), and from three characters on
+    also trigram ``%`` (pg_trgm.similarity_threshold, default 0.3), so a typo still finds
+    the person. Both forms are served by the trigram GIN indexes."""
+    contains, prefix = _like_contains(q), _like_prefix(q)
+    fuzzy = len(q) >= _MIN_SIMILARITY_LENGTH
+    wheres: list[ColumnElement[bool]] = []
+    tiers: list[ColumnElement[int]] = []
+    sims: list[ColumnElement[float]] = []
+    for key in keys:
+        wheres.append(key.like(contains, escape="\\"))
+        if fuzzy:
+            wheres.append(key.op("%")(q))
+        tiers.append(
+            case(
+                (key == q, 0),
+                (key.like(prefix, escape="\\"), 1),
+                (key.like(contains, escape="\\"), 2),
+                else_=3,
+            )
+        )
+        sims.append(func.coalesce(func.similarity(key, q), 0.0))
+    return _NameMatch(or_(*wheres), func.least(*tiers), func.greatest(*sims))
+
+
+@authorised(Permission.REGISTRY_VIEW)
+def search_residents(
+    uow: UnitOfWork,
+    actor: Actor,
+    criteria: SearchCriteria,
+    *,
+    as_of: date | None = None,
+    limit: int = 50,
+) -> SearchResult:
+    """基本4情報 search as of ``as_of`` (default: the business date). One SQL statement
+    returns the page and the total (``count(*) OVER ()``); ordered by how well the name
+    matched (exact, prefix, partial, similar; then similarity), then フリガナ, then
+    宛名番号. Input is refused (DomainError) unless two items other than 性別 are given."""
+    keys = _Keys.of(criteria)
+    used = _check_criteria(criteria, keys, limit)
+    with uow:
+        on = as_of if as_of is not None else uow.clock.business_date()
+        today = uow.clock.business_date()
+        rv = ResidentVersion
+        where: list[ColumnElement[bool]] = [_in_force(rv, on, None)]
+        if not criteria.include_removed:
+            where.append(~rv.removed)
+        tiers: list[ColumnElement[int]] = []
+        similarities: list[ColumnElement[float]] = []
+        spelling: list[ColumnElement[int]] = []
+        if keys.name_kana:
+            kana = _name_match([rv.name_kana_key, rv.alias_name_kana_key], keys.name_kana)
+            where.append(kana.where)
+            tiers.append(kana.tier)
+            similarities.append(kana.similarity)
+        if keys.name:
+            name = _name_match(
+                [_variant_key(rv.name_key), _variant_key(rv.alias_name_key)],
+                _fold_variants(keys.name),
+            )
+            where.append(name.where)
+            tiers.append(name.tier)
+            similarities.append(name.similarity)
+            # Among equally good matches, the spelling as typed (no 異体字 folded) first.
+            spelling.append(
+                case((rv.name_key.like(_like_contains(keys.name), escape="\\"), 0), else_=1)
+            )
+        if criteria.birth_date is not None:
+            where.append(rv.birth_date == criteria.birth_date)
+        if criteria.birth_year is not None:
+            where.append(rv.birth_date >= date(criteria.birth_year, 1, 1))
+            where.append(rv.birth_date < date(criteria.birth_year + 1, 1, 1))
+        if keys.address:
+            where.append(_normalised_address(rv).like(_like_contains(keys.address), escape="\\"))
+        if criteria.sex is not None:
+            where.append(rv.sex == criteria.sex)
+        relevance = [_sum(tiers), *spelling, _sum(similarities).desc()] if tiers else []
+        rows = uow.session.execute(
+            select(
+                rv.resident_id,
+                Resident.addressee_no,
+                rv.name,
+                rv.name_kana,
+                rv.alias_name,
+                rv.birth_date,
+                rv.birth_date_precision,
+                rv.sex,
+                TownArea.name.label("town_name"),
+                Address.lot,
+                rv.building,
+                rv.removed,
+                _protected(rv.resident_id, today).label("protected"),
+                func.count().over().label("total"),
+            )
+            .join(Resident, Resident.id == rv.resident_id)
+            .join(Address, Address.id == rv.address_id)
+            .join(TownArea, TownArea.id == Address.town_area_id)
+            .where(*where)
+            .order_by(*relevance, rv.name_kana_key, Resident.addressee_no)
+            .limit(limit)
+        ).all()
+        total = rows[0].total if rows else 0
+        result = SearchResult(
+            total=total,
+            rows=tuple(
+                SearchRow(
+                    resident_id=r.resident_id,
+                    addressee_no=r.addressee_no,
+                    name=r.name,
+                    name_kana=r.name_kana,
+                    alias_name=r.alias_name,
+                    birth_date=r.birth_date,
+                    birth_date_precision=r.birth_date_precision,
+                    sex=r.sex,
+                    address_text=_address_text(r.town_name, r.lot),
+                    building=r.building,
+                    removed=r.removed,
+                    protected=bool(r.protected),
+                )
+                for r in rows
+            ),
+            as_of=on,
+        )
+        audit.record(
+            uow,
+            actor,
+            action="registry.search_residents",
+            subjects=[r.resident_id for r in result.rows],
+            detail={
+                "criteria": used,
+                "total": total,
+                "returned": len(result.rows),
+                "limit": limit,
+                **_flags(
+                    as_of_given=as_of is not None,
+                    include_removed=criteria.include_removed,
+                ),
+                "protected_rows": sum(r.protected for r in result.rows),
+            },
+        )
+        uow.commit()
+    return result
