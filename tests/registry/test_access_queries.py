@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import pytest
+from sqlalchemy import text
 
 from machi.bootstrap import Runtime
 from machi.privacy import services
@@ -76,4 +77,30 @@ def test_search_residents(rt: Runtime, setup: Setup) -> None:
         "registry.search_residents",
         lambda actor, _i: queries.search_residents(rt.uow(), actor, criteria),
         READERS,
+    )
+
+
+def test_town_areas(rt: Runtime, setup: Setup) -> None:
+    assert_access(
+        rt, "registry.town_areas", lambda actor, _i: queries.town_areas(rt.uow(), actor), READERS
+    )
+
+
+def test_find_address(rt: Runtime, setup: Setup) -> None:
+    with rt.uow() as uow:
+        code = uow.session.execute(text("SELECT code FROM registry.town_area LIMIT 1")).scalar()
+    assert_access(
+        rt,
+        "registry.find_address",
+        lambda actor, _i: queries.find_address(rt.uow(), actor, code, "1丁目2番3号"),
+        READERS,
+    )
+
+
+def test_pending_approvals(rt: Runtime, setup: Setup) -> None:
+    assert_access(
+        rt,
+        "registry.pending_approvals",
+        lambda actor, _i: queries.pending_approvals(rt.uow(), actor),
+        {("registry_supervisor", "juki")},
     )

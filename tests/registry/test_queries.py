@@ -572,3 +572,18 @@ def test_views_are_frozen_dataclasses_not_orm_rows(rt: Runtime, life: Life) -> N
         assert not isinstance(getattr(view, name), ResidentVersion | Resident | Household)
     with pytest.raises(AttributeError):
         view.name = "x"  # type: ignore[misc]
+
+
+def test_find_address_tolerates_width_and_spaces_and_refuses_unknown(rt: Runtime) -> None:
+    from machi.core.errors import DomainError
+    from machi.registry.errors import RegistryError
+
+    b = Registry(rt)
+    address_id = b.address("架空町", "1丁目2番3号")
+    with rt.uow() as uow:
+        code = uow.session.scalar(select(TownArea.code).where(TownArea.name == "架空町"))
+    reader = clerk()
+    assert queries.find_address(rt.uow(), reader, code, "１丁目２番３号 ") == address_id
+    with pytest.raises(DomainError) as e:
+        queries.find_address(rt.uow(), reader, code, "9丁目9番9号")
+    assert e.value.code == RegistryError.ADDRESS_NOT_IN_MASTER

@@ -24,6 +24,11 @@ class Settings(BaseSettings):
     database_name: str = "machi"
 
     municipality_name: str = "架空市"
+    # Printed under the 認証文 of certificates.
+    mayor_title: str = "架空市長"
+    mayor_name: str = "見本 太郎"
+    # Where the public reaches this system: certificates' QR codes point here.
+    public_base_url: str = "http://127.0.0.1:8000"
     # 全国地方公共団体コード of the municipality running Machi (6 digits with check digit).
     local_government_code: str = "999997"
 

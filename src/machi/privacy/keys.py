@@ -187,6 +187,11 @@ class Keyring:
     def has_key(self, key_id: str) -> bool:
         return key_id in self.keys
 
+    def derive(self, label: str) -> bytes:
+        """A 32-byte secret for one purpose (e.g. certificate verification codes), derived
+        from the index key, so no further key file has to be kept and backed up."""
+        return hmac.new(self.index_key, b"machi-derive:" + label.encode(), hashlib.sha256).digest()
+
     def hmac_index(self, value: bytes) -> bytes:
         """HMAC-SHA256 of ``value`` under the index key: equal values give equal indexes,
         and without the key an index cannot be checked against a guessed value."""

@@ -50,6 +50,7 @@ NOT_RECORDED = "未登録"
 ACTION_STORE = "privacy.store_individual_number"
 ACTION_SEARCH = "privacy.search_by_number"
 ACTION_VIEW = "privacy.view_individual_number"
+ACTION_PRINT = "privacy.print_individual_number"
 ACTION_ROTATE = "privacy.rotate_keys"
 ACTION_REBUILD_INDEX = "privacy.rebuild_index"
 
@@ -220,6 +221,20 @@ def number_for_display(uow: UnitOfWork, actor: Actor, subject_id: uuid.UUID) -> 
     that every vault call says who is asking."""
     del actor
     return MASK if _current(uow, subject_id) is not None else NOT_RECORDED
+
+
+def number_for_certificate(
+    uow: UnitOfWork, actor: Actor, keys: Keyring, subject_id: uuid.UUID
+) -> str | None:
+    """The number to print on a 住民票の写し the person asked for with the number
+    (住基法 第12条第5項; DISP-05). Joins the caller's open unit of work: the caller is the
+    declared issuing action and has checked the request; this records that the number was
+    printed (not its value). None when no number is on record."""
+    row = _current(uow, subject_id)
+    if row is None:
+        return None
+    audit.record(uow, actor, action=ACTION_PRINT, subjects=[subject_id])
+    return _open(keys, row)
 
 
 def _reason_detail(reason: UnmaskReason | str, note: str) -> dict[str, str]:

@@ -54,9 +54,13 @@ class RegistryError(StrEnum):
     REMOVED_RECORD_RETAINED = "registry.removed_record_retained"
     # Search (REG-CTRL-29)
     SEARCH_CRITERIA_INSUFFICIENT = "registry.search_criteria_insufficient"
+    ADDRESS_NOT_IN_MASTER = "registry.address_not_in_master"
 
 
 MESSAGES: dict[RegistryError, str] = {
+    RegistryError.ADDRESS_NOT_IN_MASTER: (
+        "その住所は住所マスタにありません。町字と番地を確かめてください。"
+    ),
     RegistryError.SEARCH_CRITERIA_INSUFFICIENT: (
         "検索には性別以外の項目を2つ以上指定してください (例: 氏名と生年月日、氏名と住所)。"
     ),

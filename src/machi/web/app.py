@@ -16,6 +16,7 @@ from machi.core import database
 from machi.core.settings import Settings
 from machi.privacy import api as privacy_api
 from machi.privacy import views as privacy_views
+from machi.registry import views as registry_views
 from machi.web import auth, deps, problems
 
 STATIC = Path(__file__).with_name("static")
@@ -38,6 +39,8 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     app.include_router(auth.router)
     app.include_router(privacy_api.router)
     app.include_router(privacy_views.router)
+    app.include_router(registry_views.router)
+    app.include_router(registry_views.public)
 
     @app.exception_handler(deps.LoginRequired)
     async def to_login(_request: Request, exc: deps.LoginRequired) -> Response:

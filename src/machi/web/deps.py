@@ -32,7 +32,7 @@ templates = Jinja2Templates(
 )
 
 # Routes anyone may reach: logging in and out, and the health check.
-OPEN = frozenset({"/login", "/login/totp", "/lock", "/logout", "/health"})
+OPEN = frozenset({"/login", "/login/totp", "/lock", "/logout", "/health", "/certificates/verify"})
 # Routes that only need a signed-in session and show no personal data.
 SESSION_ONLY = frozenset({"/", "/affair"})
 

@@ -1,0 +1,236 @@
+"""Two clerks change the same 住民票 at once (optimistic locking on the version columns of
+``registry.resident`` / ``registry.household``): the second gets ConflictError (409) and
+nothing of the first is lost. Real transactions with real commits on a fresh database
+(``migrated_engine``), two units of work; no rollback fixture in between. Fictitious data."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, event, func, select, text
+
+from machi.core.clock import JST, FixedClock
+from machi.core.db import make_sessions
+from machi.core.errors import ConflictError
+from machi.core.uow import UnitOfWork
+from machi.privacy.actor import Actor
+from machi.privacy.models import AuditEntry
+from machi.privacy.permissions import Permission
+from machi.registry import services
+from machi.registry.models import Address, Resident, ResidentVersion, TownArea
+from machi.registry.services import Death, HouseholdHeadChange, MoveIn, MoveWithin, NewPerson
+
+TODAY = date(2026, 11, 30)
+
+
+def clerk(n: int) -> Actor:
+    return Actor(
+        user_id=uuid.UUID(int=300 + n),
+        login_name=f"clerk{n}",
+        terminal=f"T-{n:02d}",
+        affair="juki",
+        grants=frozenset({("counter_clerk", "juki")}),
+        permissions=frozenset({Permission.REGISTRY_VIEW, Permission.REGISTRY_RECORD_CHANGE}),
+    )
+
+
+A, B = clerk(1), clerk(2)
+
+
+def uow_on(engine: Engine) -> UnitOfWork:
+    return UnitOfWork(make_sessions(engine), FixedClock(datetime(2026, 11, 30, 10, tzinfo=JST)))
+
+
+@dataclass(frozen=True)
+class Family:
+    head: uuid.UUID
+    wife: uuid.UUID
+    household: uuid.UUID
+    lots: tuple[int, int]
+
+
+@pytest.fixture
+def family(migrated_engine: Engine) -> Family:
+    with uow_on(migrated_engine) as uow:
+        area = TownArea(
+            code="000301",
+            name="並行町",
+            name_kana="ヘイコウチョウ",
+            postal_code="9990301",
+            address_style="lot_number",
+        )
+        uow.session.add(area)
+        uow.session.flush()
+        lots = [Address(town_area_id=area.id, lot_no=n, lot=f"{n}番地") for n in (1, 2)]
+        uow.session.add_all(lots)
+        uow.session.flush()
+        first, second = (a.id for a in lots)
+        uow.commit()
+
+    def person(name: str, relationship: str, sex: int) -> NewPerson:
+        return NewPerson(
+            name=name,
+            name_kana="ヘイコウ",
+            birth_date=date(1970, 1, 1),
+            sex=sex,
+            relationship=relationship,
+            registered_domicile="架空県架空市本町1番地",
+        )
+
+    done = services.move_in(
+        uow_on(migrated_engine),
+        A,
+        MoveIn(
+            persons=(person("並行 太郎", "head", 1), person("並行 花子", "wife", 2)),
+            address_id=first,
+            building=None,
+            effective_on=date(2026, 11, 20),
+            notified_on=date(2026, 11, 24),
+            moved_in_from="架空県他市1番地",
+        ),
+    )
+    head, wife = done.resident_ids
+    return Family(head, wife, done.household_ids[0], (first, second))
+
+
+def _counts(engine: Engine, resident_id: uuid.UUID) -> tuple[int, int, int]:
+    with uow_on(engine) as uow:
+        s = uow.session
+        versions = s.scalar(
+            select(func.count())
+            .select_from(ResidentVersion)
+            .where(ResidentVersion.resident_id == resident_id)
+        )
+        audit = s.scalar(select(func.count()).select_from(AuditEntry))
+        version = s.scalar(select(Resident.version).where(Resident.id == resident_id))
+    return versions or 0, audit or 0, version or 0
+
+
+def _open(engine: Engine, resident_id: uuid.UUID) -> ResidentVersion:
+    with uow_on(engine) as uow:
+        row = uow.session.scalar(
+            select(ResidentVersion).where(
+                ResidentVersion.resident_id == resident_id,
+                ResidentVersion.valid_to.is_(None),
+                ResidentVersion.superseded_at.is_(None),
+            )
+        )
+        assert row is not None
+        return row
+
+
+def test_second_clerk_with_the_version_on_screen_gets_a_conflict(
+    migrated_engine: Engine, family: Family
+) -> None:
+    """Both clerks open the record at the same version; A records a 転居 and commits; B's
+    death entry, made against what B saw, is refused with 409 and writes nothing."""
+    seen = _counts(migrated_engine, family.head)[2]
+    move = MoveWithin(
+        (family.head, family.wife),
+        family.lots[1],
+        None,
+        date(2026, 11, 28),
+        TODAY,
+        expected_versions={family.head: seen},
+    )
+    services.move_within(uow_on(migrated_engine), A, move)
+    after_a = _counts(migrated_engine, family.head)
+    with pytest.raises(ConflictError) as info:
+        services.death(uow_on(migrated_engine), B, Death(family.head, TODAY, expected_version=seen))
+    assert info.value.http_status == 409
+    assert _counts(migrated_engine, family.head) == after_a
+    kept = _open(migrated_engine, family.head)
+    assert (kept.change_reason, kept.address_id) == ("move_within", family.lots[1])
+
+
+@pytest.fixture
+def paused_claim(migrated_engine: Engine) -> Iterator[tuple[threading.Event, threading.Event]]:
+    """Holds the thread named ``clerk-a`` right after its first claim (the version bump of
+    a resident), inside its open transaction, until released: (claimed, release)."""
+    claimed, release = threading.Event(), threading.Event()
+
+    def hold(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if (
+            threading.current_thread().name == "clerk-a"
+            and statement.startswith("UPDATE registry.resident SET version")
+            and not claimed.is_set()
+        ):
+            claimed.set()
+            release.wait(timeout=30)
+
+    event.listen(migrated_engine, "after_cursor_execute", hold)
+    yield claimed, release
+    release.set()
+    event.remove(migrated_engine, "after_cursor_execute", hold)
+
+
+def _waiting_on_a_lock(engine: Engine) -> bool:
+    with engine.connect() as conn:
+        return bool(
+            conn.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+            )
+        )
+
+
+def test_concurrent_transactions_on_one_record(
+    migrated_engine: Engine,
+    family: Family,
+    paused_claim: tuple[threading.Event, threading.Event],
+) -> None:
+    """A real race without any version from a screen: clerk A's 転居 has claimed the
+    record and not committed; clerk B's 世帯主変更 reads the old version and waits for A's
+    row lock. When A commits, B's claim matches no row: ConflictError. A's change is whole
+    and B left no trace (no history row, no audit row)."""
+    claimed, release = paused_claim
+    outcome: dict[str, object] = {}
+
+    def run(name: str, fn: Any) -> threading.Thread:
+        def target() -> None:
+            try:
+                outcome[name] = fn()
+            except Exception as exc:
+                outcome[name] = exc
+
+        t = threading.Thread(target=target, name=f"clerk-{name}")
+        t.start()
+        return t
+
+    before_b = _counts(migrated_engine, family.wife)
+    move = MoveWithin((family.head, family.wife), family.lots[1], None, date(2026, 11, 28), TODAY)
+    a = run("a", lambda: services.move_within(uow_on(migrated_engine), A, move))
+    assert claimed.wait(timeout=10)
+    change = HouseholdHeadChange(
+        family.household, family.wife, {family.head: "husband"}, date(2026, 11, 29), TODAY
+    )
+    b = run("b", lambda: services.household_head_change(uow_on(migrated_engine), B, change))
+    deadline = time.monotonic() + 10
+    while not _waiting_on_a_lock(migrated_engine):
+        assert time.monotonic() < deadline, "B never waited for A's lock"
+        time.sleep(0.01)
+    release.set()
+    a.join(timeout=10)
+    b.join(timeout=10)
+    assert not isinstance(outcome["a"], Exception), outcome["a"]
+    assert isinstance(outcome["b"], ConflictError), outcome["b"]
+    for rid in (family.head, family.wife):
+        kept = _open(migrated_engine, rid)
+        assert (kept.change_reason, kept.address_id) == ("move_within", family.lots[1])
+    versions, audit, _ = _counts(migrated_engine, family.wife)
+    assert versions == before_b[0] + 1  # A's 転居 only
+    assert audit == before_b[1] + 1  # A's audit row only
+    with uow_on(migrated_engine) as uow:
+        actions = uow.session.scalars(
+            select(AuditEntry.action).where(AuditEntry.actor_user_id == B.user_id)
+        ).all()
+    assert actions == []
