@@ -16,6 +16,7 @@ import pytest
 import uvicorn
 
 from machi import bootstrap
+from machi.bootstrap import Runtime
 from machi.core.settings import Settings
 from machi.privacy import services
 from machi.privacy.actor import Actor
@@ -52,6 +53,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         rt.keys,
         services.NewUser("e2e_clerk", "窓口 試験", password, (("counter_clerk", "juki"),)),
     )
+    _address_master(rt)
     port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(rt), host="127.0.0.1", port=port, log_level="warning")
@@ -70,6 +72,30 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     thread.join(timeout=10)
     rt.engine.dispose()
     drop_database(name)
+
+
+def _address_master(rt: Runtime) -> None:
+    """A fictitious 町字 with a few lots, as the address master would hold them."""
+    from machi.registry.models import Address, TownArea
+
+    with rt.uow() as uow:
+        for code, name, kana in (
+            ("000101", "架空町", "カクウチョウ"),
+            ("000102", "見本町", "ミホンチョウ"),
+        ):
+            area = TownArea(
+                code=code,
+                name=name,
+                name_kana=kana,
+                postal_code="9990001",
+                address_style="lot_number",
+            )
+            uow.session.add(area)
+            uow.session.flush()
+            uow.session.add_all(
+                Address(town_area_id=area.id, lot_no=n, lot=f"{n}番地") for n in range(1, 6)
+            )
+        uow.commit()
 
 
 @pytest.fixture(scope="module")

@@ -317,7 +317,7 @@ def issue_certificate(
         issued.pdf,
         media_type="application/pdf",
         headers={
-            "Content-Disposition": f'inline; filename="certificate-{issued.issuance_no}.pdf"',
+            "Content-Disposition": f'attachment; filename="certificate-{issued.issuance_no}.pdf"',
             "X-Machi-Issuance-No": issued.issuance_no,
         },
     )

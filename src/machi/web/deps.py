@@ -27,9 +27,7 @@ from machi.privacy.services import SessionView
 COOKIE = "machi_session"
 PACKAGE = Path(__file__).resolve().parent.parent
 # Each context keeps its templates in <context>/templates/<context>/.
-templates = Jinja2Templates(
-    directory=[PACKAGE / "web" / "templates", PACKAGE / "privacy" / "templates"]
-)
+templates = Jinja2Templates(directory=sorted(PACKAGE.glob("*/templates")))
 
 # Routes anyone may reach: logging in and out, and the health check.
 OPEN = frozenset({"/login", "/login/totp", "/lock", "/logout", "/health", "/certificates/verify"})
