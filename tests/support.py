@@ -69,6 +69,10 @@ class LiveServer:
     login_name: str
     password: str
     totp: pyotp.TOTP
+    # Runtime of the served app, for seeding data through the services.
+    rt: Any = None
+    # A counter clerk who also holds the 個人番号 right (number_handler) in 住基.
+    handler: Enrolled | None = None
 
 
 # -- access-control harness (controls.md AUTHZ-01; issue: Privacy core, item 5) ----------

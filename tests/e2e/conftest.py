@@ -21,7 +21,7 @@ from machi.core.settings import Settings
 from machi.privacy import services
 from machi.privacy.actor import Actor
 from machi.web.app import create_app
-from support import LiveServer, clone_database, drop_database
+from support import LiveServer, clone_database, drop_database, enrol
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -54,6 +54,12 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         services.NewUser("e2e_clerk", "窓口 試験", password, (("counter_clerk", "juki"),)),
     )
     _address_master(rt)
+    handler = enrol(
+        rt,
+        "e2e_handler",
+        (("counter_clerk", "juki"), ("number_handler", "juki")),
+        display_name="番号 取扱",
+    )
     port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(rt), host="127.0.0.1", port=port, log_level="warning")
@@ -66,7 +72,12 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
             raise RuntimeError("uvicorn did not start")
         time.sleep(0.02)
     yield LiveServer(
-        f"http://127.0.0.1:{port}", "e2e_clerk", password, pyotp.TOTP(created.totp_secret)
+        f"http://127.0.0.1:{port}",
+        "e2e_clerk",
+        password,
+        pyotp.TOTP(created.totp_secret),
+        rt=rt,
+        handler=handler,
     )
     server.should_exit = True
     thread.join(timeout=10)

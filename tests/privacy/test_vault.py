@@ -584,3 +584,19 @@ def test_keyring_from_environment(tmp_path: Path) -> None:
         with pytest.raises(ValueError) as info:
             Keyring.load_or_create(path, environ={ENV_VAR: bad})
         assert bad not in str(info.value)
+
+
+def test_bulk_first_store_seals_finds_and_refuses_duplicates(rt: Runtime) -> None:
+    """store_first_numbers: the bulk path for loads; same sealing and index as one by one,
+    one audit row with the count, and a duplicate fails the whole batch."""
+    from machi.core.errors import ConflictError
+
+    a, b = uuid.uuid4(), uuid.uuid4()
+    first, second = synthetic_number(77), synthetic_number(78)
+    with rt.uow() as uow:
+        assert vault.store_first_numbers(uow, clerk(), rt.keys, [(a, first), (b, second)]) == 2
+        uow.commit()
+    with rt.uow() as uow:
+        assert vault.find_subject_by_number(uow, handler(), rt.keys, second) == b
+    with rt.uow() as uow, pytest.raises(ConflictError):
+        vault.store_first_numbers(uow, clerk(), rt.keys, [(uuid.uuid4(), first)])

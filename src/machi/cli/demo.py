@@ -16,6 +16,8 @@ from machi.cli.synth import load_with_progress
 from machi.core import database
 from machi.privacy import services
 from machi.privacy.actor import Actor
+from machi.registry import queries as registry_queries
+from machi.registry.cli import import_town_with_progress
 from machi.synth import services as synth_services
 
 out = Console()
@@ -48,7 +50,10 @@ def _ensure_users(rt: Runtime, credentials: Path) -> list[dict[str, str]]:
                 login_name=f"demo_{role['code']}",
                 display_name=f"デモ {role['name_ja']}",
                 password=pw,
-                grants=((role["code"], role["demo_affair"]),),
+                grants=tuple(
+                    (code, role["demo_affair"])
+                    for code in (role["code"], *role.get("demo_with", ()))
+                ),
             ),
         )
         created.append(
@@ -75,6 +80,8 @@ def prepare(*, residents: int) -> Runtime:
     users = _ensure_users(rt, s.var_dir / "demo-credentials.json")
     if not synth_services.town_loaded(rt.uow(), Actor.operator()):
         load_with_progress(rt, residents=residents, seed=1)
+    if not registry_queries.registry_loaded(rt.uow(), Actor.operator()):
+        import_town_with_progress(rt)
     # Plain lines, not a table: a narrow terminal would truncate the secrets.
     out.print("\n[bold]デモ用職員 (デモ環境専用の認証情報)[/bold]")
     for u in users:

@@ -18,6 +18,8 @@ from machi.cli import users as users_cli
 from machi.cli.common import CommandRefused, runtime, settings
 from machi.core import outbox
 from machi.core.errors import DomainError
+from machi.core.pgserver import ServerError
+from machi.registry import cli as registry_cli
 
 app = typer.Typer(
     name="machi",
@@ -30,6 +32,7 @@ app.add_typer(db_cli.app, name="db")
 app.add_typer(users_cli.app, name="users")
 app.add_typer(keys_cli.app, name="keys")
 app.add_typer(audit_cli.app, name="audit")
+app.add_typer(registry_cli.app, name="registry")
 app.command("synth")(synth_cli.synth)
 
 
@@ -114,6 +117,9 @@ def run(argv: list[str] | None = None) -> None:
     except DomainError as e:
         _say(f"エラー: {e.message} ({e.code})")
         sys.exit(2)
+    except ServerError as e:
+        _say(f"データベースサーバーのエラー: {e}")
+        sys.exit(1)
     except SystemExit:
         raise
     except Exception as e:

@@ -32,6 +32,11 @@ def _bin_dir() -> Path:
     return Path(POSTGRES_BIN_PATH)
 
 
+class ServerError(RuntimeError):
+    """The embedded server could not be initialised, started or stopped. The message is
+    for the operator (paths and PostgreSQL's own words; no personal data)."""
+
+
 @dataclass(frozen=True)
 class ServerStatus:
     running: bool
@@ -67,7 +72,9 @@ class EmbeddedPostgres:
             check=False,
         )
         if done.returncode != 0:
-            raise RuntimeError(f"{exe} failed (exit {done.returncode}): {done.stderr.strip()}")
+            raise ServerError(
+                f"{exe} failed (exit {done.returncode}): {done.stderr.strip()[-500:]}"
+            )
         return done.stdout
 
     def _prepare_root(self) -> None:
@@ -152,7 +159,7 @@ class EmbeddedPostgres:
         deadline = time.monotonic() + 30
         while not (self.socket_dir / ".s.PGSQL.5432").exists():
             if time.monotonic() > deadline:
-                raise RuntimeError(f"PostgreSQL did not open its socket; see {log}")
+                raise ServerError(f"PostgreSQL did not open its socket; see {log}")
             time.sleep(0.05)
 
     def stop(self) -> None:

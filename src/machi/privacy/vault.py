@@ -187,6 +187,56 @@ def store_number(
     )
 
 
+def store_first_numbers(
+    uow: UnitOfWork,
+    actor: Actor,
+    keys: Keyring,
+    pairs: Sequence[tuple[uuid.UUID, str]],
+) -> int:
+    """Seal numbers for subjects that have none yet, in one COPY: for bulk loads (a
+    migration or the synthetic town), where per-row storing would dominate the run. Joins
+    the caller's open unit of work. Every number is validated; a subject that already has
+    a number or a number held by someone else fails the whole batch (the unique indexes
+    refuse it), so nothing is half-stored. One audit row records the count."""
+    for _subject, number in pairs:
+        if not is_valid_individual_number(number):
+            raise _error(PrivacyError.INVALID_INDIVIDUAL_NUMBER)
+    now = uow.clock.now()
+    rows = [
+        (
+            subject,
+            keys.seal(number.encode("ascii"), context=_context(subject)),
+            keys.current,
+            _index(keys, number),
+            now,
+        )
+        for subject, number in pairs
+    ]
+    dbapi = uow.session.connection().connection.driver_connection
+    assert dbapi is not None
+    try:
+        with (
+            dbapi.cursor() as cur,
+            cur.copy(
+                "COPY privacy.individual_number"
+                " (subject_id, ciphertext, key_id, blind_index, recorded_at) FROM STDIN"
+            ) as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
+    except Exception as exc:  # the database's text names index values: not chained
+        if type(exc).__name__ in ("UniqueViolation", "IntegrityError"):
+            raise ConflictError() from None
+        raise
+    audit.record(
+        uow,
+        actor,
+        action=ACTION_STORE,
+        detail={"bulk": True, "count": len(rows), "key_id": keys.current},
+    )
+    return len(rows)
+
+
 def find_subject_by_number(
     uow: UnitOfWork, actor: Actor, keys: Keyring, number: str
 ) -> uuid.UUID | None:

@@ -1106,3 +1106,11 @@ def pending_approvals(uow: UnitOfWork, actor: Actor) -> list[PendingView]:
         )
         uow.commit()
     return views
+
+
+@authorised(Permission.REGISTRY_BULK_LOAD)
+def registry_loaded(uow: UnitOfWork, actor: Actor) -> bool:
+    """Whether the registry holds any resident (bulk loads go only into an empty one).
+    Existence only, no personal data: not audited."""
+    with uow:
+        return bool(uow.session.scalar(select(func.count()).select_from(Resident).limit(1)))

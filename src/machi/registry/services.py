@@ -465,7 +465,7 @@ class TownImport:
     """Import the synthetic town of schema ``synth`` into an empty registry. Numbers are
     sealed into the vault ``batch`` persons at a time."""
 
-    batch: int = 1000
+    batch: int = 10_000
 
 
 # ---------------------------------------------------------------------------------------
@@ -3057,11 +3057,12 @@ def import_town(
             ).all()
             if not batch:
                 break
-            for synth_id, resident_id in batch:
-                vault.store_number(
-                    uow, actor, keys, resident_id, individual_number_for(seed, synth_id)
-                )
-            stored += len(batch)
+            stored += vault.store_first_numbers(
+                uow,
+                actor,
+                keys,
+                [(rid, individual_number_for(seed, synth_id)) for synth_id, rid in batch],
+            )
             last = batch[-1][0]
             # Sealed rows are not needed again: keep memory flat over a large town.
             s.expunge_all()
