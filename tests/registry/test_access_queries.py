@@ -104,3 +104,13 @@ def test_pending_approvals(rt: Runtime, setup: Setup) -> None:
         lambda actor, _i: queries.pending_approvals(rt.uow(), actor),
         {("registry_supervisor", "juki")},
     )
+
+
+def test_registry_loaded(rt: Runtime, setup: Setup) -> None:
+    assert_access(
+        rt,
+        "registry.registry_loaded",
+        lambda actor, _i: queries.registry_loaded(rt.uow(), actor),
+        {("registry_supervisor", "juki"), ("registry_supervisor", "admin")},
+    )
+    assert queries.registry_loaded(rt.uow(), Actor.operator()) is True
