@@ -346,3 +346,180 @@ def verify_certificate(
         code=code,
         issued=_wareki(result.issued_on),
     )
+
+
+# -- more 異動 from the record: 転出, 死亡, 出生 ------------------------------------------------
+
+
+@router.post(
+    "/residents/{resident_id}/move-out",
+    response_model=None,
+    openapi_extra=declares("registry.planned_move_out"),
+)
+def move_out(
+    request: Request,
+    resident_id: uuid.UUID,
+    actor: StaffActor,
+    planned_on: Text = "",
+    notified_on: Text = "",
+    destination: Text = "",
+    abroad: Annotated[bool, Form()] = False,
+) -> Response:
+    rt = runtime(request)
+
+    def change() -> services.Recorded:
+        cmd = services.PlannedMoveOut(
+            resident_ids=(resident_id,),
+            planned_on=_date(planned_on, "転出予定日"),
+            notified_on=_date(notified_on, "届出日"),
+            destination=destination.strip(),
+            abroad=abroad,
+        )
+        return services.planned_move_out(rt.uow(), actor, cmd)
+
+    return _changed(request, actor, change, "error_form.html")
+
+
+@router.post(
+    "/residents/{resident_id}/death",
+    response_model=None,
+    openapi_extra=declares("registry.death"),
+)
+def death(
+    request: Request,
+    resident_id: uuid.UUID,
+    actor: StaffActor,
+    died_on: Text = "",
+    notified_on: Text = "",
+) -> Response:
+    rt = runtime(request)
+
+    def change() -> services.Recorded:
+        cmd = services.Death(
+            resident_id=resident_id,
+            died_on=_date(died_on, "死亡日"),
+            notified_on=_date(notified_on, "通知日") if notified_on else None,
+        )
+        return services.death(rt.uow(), actor, cmd)
+
+    return _changed(request, actor, change, "error_form.html")
+
+
+@router.post(
+    "/households/{household_id}/birth",
+    response_model=None,
+    openapi_extra=declares("registry.birth"),
+)
+def birth(
+    request: Request,
+    household_id: uuid.UUID,
+    actor: StaffActor,
+    name: Text = "",
+    name_kana: Text = "",
+    birth_date: Text = "",
+    sex: Text = "",
+    relationship: Text = "child",
+    notified_on: Text = "",
+) -> Response:
+    rt = runtime(request)
+
+    def change() -> services.Recorded:
+        cmd = services.Birth(
+            household_id=household_id,
+            person=services.NewPerson(
+                name=name.strip(),
+                name_kana=name_kana.strip(),
+                birth_date=_date(birth_date, "生年月日"),
+                sex=int(sex) if sex in ("1", "2") else 0,
+                relationship=relationship.strip() or "child",
+            ),
+            notified_on=_date(notified_on, "通知日") if notified_on else None,
+        )
+        return services.birth(rt.uow(), actor, cmd)
+
+    return _changed(request, actor, change, "error_form.html")
+
+
+# -- four-eyes: the approval queue (REG-CTRL-11) ------------------------------------------------
+
+
+@router.get(
+    "/approvals", response_class=HTMLResponse, openapi_extra=declares("registry.pending_approvals")
+)
+def approvals(request: Request, actor: StaffActor) -> HTMLResponse:
+    rt = runtime(request)
+    pending = queries.pending_approvals(rt.uow(), actor)
+    return _page(request, "approvals.html", pending=pending)
+
+
+def _decide(
+    request: Request, actor: Actor, decide: Callable[[], object], notice: str
+) -> HTMLResponse:
+    rt = runtime(request)
+    try:
+        decide()
+    except DomainError as e:
+        pending = queries.pending_approvals(rt.uow(), actor)
+        return _page(request, "approvals.html", e.http_status, pending=pending, error=e.message)
+    pending = queries.pending_approvals(rt.uow(), actor)
+    return _page(request, "approvals.html", pending=pending, notice=notice)
+
+
+@router.post(
+    "/approvals/{approval_id}/approve",
+    response_class=HTMLResponse,
+    openapi_extra=declares("registry.approve_ex_officio"),
+)
+def approve(
+    request: Request, approval_id: int, actor: StaffActor, version: Annotated[int, Form()] = 0
+) -> HTMLResponse:
+    rt = runtime(request)
+    decision = services.Decision(approval_id, expected_version=version or None)
+    return _decide(
+        request,
+        actor,
+        lambda: services.approve_ex_officio(rt.uow(), actor, decision),
+        f"決裁しました (No.{approval_id})。",
+    )
+
+
+@router.post(
+    "/approvals/{approval_id}/reject",
+    response_class=HTMLResponse,
+    openapi_extra=declares("registry.reject_ex_officio"),
+)
+def reject(
+    request: Request, approval_id: int, actor: StaffActor, version: Annotated[int, Form()] = 0
+) -> HTMLResponse:
+    rt = runtime(request)
+    decision = services.Decision(approval_id, expected_version=version or None)
+    return _decide(
+        request,
+        actor,
+        lambda: services.reject_ex_officio(rt.uow(), actor, decision),
+        f"破棄しました (No.{approval_id})。",
+    )
+
+
+@router.post(
+    "/residents/{resident_id}/ex-officio-deletion",
+    response_class=HTMLResponse,
+    openapi_extra=declares("registry.request_ex_officio"),
+)
+def request_deletion(
+    request: Request,
+    resident_id: uuid.UUID,
+    actor: StaffActor,
+    effective_on: Text = "",
+) -> HTMLResponse:
+    """職権消除 (e.g. 居住の実態なし) is drafted here and takes effect only when a second
+    person approves it in the queue."""
+    rt = runtime(request)
+    try:
+        cmd = services.ExOfficioDeletion(
+            resident_id=resident_id, effective_on=_date(effective_on, "消除日")
+        )
+        draft = services.request_ex_officio(rt.uow(), actor, cmd)
+    except DomainError as e:
+        return _page(request, "error_form.html", e.http_status, error=e.message)
+    return _page(request, "drafted.html", draft=draft, resident_id=resident_id)

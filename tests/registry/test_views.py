@@ -1,0 +1,153 @@
+"""The registry's staff pages over HTTP: each form records its 異動 or refuses with a clear
+Japanese message and writes nothing (issue: registry, acceptance 3 — row counts and the
+audit log compared before and after), and the four-eyes queue."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select, table
+
+from machi.bootstrap import Runtime
+from machi.registry.models import Address, TownArea
+from support import enrol, sign_in
+
+COUNTED = (
+    "registry.household",
+    "registry.resident",
+    "registry.resident_version",
+    "registry.pending_approval",
+    "privacy.audit_log",
+    "core.outbox",
+)
+
+
+def footprint(rt: Runtime) -> dict[str, int]:
+    with rt.uow() as uow:
+        return {
+            n: uow.session.scalar(
+                select(func.count()).select_from(table(n.split(".")[1], schema=n.split(".")[0]))
+            )
+            or 0
+            for n in COUNTED
+        }
+
+
+@pytest.fixture
+def town(rt: Runtime) -> str:
+    with rt.uow() as uow:
+        area = TownArea(
+            code="000201",
+            name="試験町",
+            name_kana="シケンチョウ",
+            postal_code="9990002",
+            address_style="lot_number",
+        )
+        uow.session.add(area)
+        uow.session.flush()
+        uow.session.add_all(Address(town_area_id=area.id, lot_no=n, lot=f"{n}番地") for n in (1, 2))
+        uow.commit()
+    return "000201"
+
+
+GOOD = {
+    "name": "画面 一郎",
+    "name_kana": "ガメン イチロウ",
+    "birth_date": "1970-01-02",
+    "sex": "1",
+    "town_area_code": "000201",
+    "lot": "1番地",
+    "effective_on": "2026-11-10",
+    "notified_on": "2026-11-12",
+    "moved_in_from": "架空県見本市1番地",
+    "registered_domicile": "架空県架空市本町1番地",
+    "family_register_head": "画面 一郎",
+}
+
+
+def move_in(client: TestClient, **changes: str) -> object:
+    return client.post("/registry/move-in", data=GOOD | changes, follow_redirects=False)
+
+
+def test_move_in_form_records_and_redirects(client: TestClient, rt: Runtime, town: str) -> None:
+    sign_in(client, rt, enrol(rt, "clerk", (("counter_clerk", "juki"),)))
+    r = move_in(client)
+    assert r.status_code == 303  # type: ignore[attr-defined]
+    record = client.get(r.headers["location"])  # type: ignore[attr-defined]
+    assert "画面 一郎" in record.text and "試験町1番地" in record.text
+    assert "昭和45年1月2日" in record.text and "記録しました" in record.text
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"lot": "99番地"}, "住所マスタにありません"),
+        ({"effective_on": "2026-11-13"}, "異動日が届出日より後"),
+        ({"birth_date": "not-a-date"}, "生年月日を正しい日付で入力してください"),
+        ({"effective_on": "2027-01-01", "notified_on": "2027-01-02"}, "未来"),
+    ],
+)
+def test_bad_move_in_is_refused_in_japanese_and_writes_nothing(
+    client: TestClient, rt: Runtime, town: str, changes: dict[str, str], message: str
+) -> None:
+    sign_in(client, rt, enrol(rt, "clerk", (("counter_clerk", "juki"),)))
+    before = footprint(rt)
+    r = move_in(client, **changes)
+    assert r.status_code in (404, 409, 422)  # type: ignore[attr-defined]
+    assert message in r.text  # type: ignore[attr-defined]
+    assert GOOD["name"] in r.text  # type: ignore[attr-defined]  # what was typed is kept
+    assert footprint(rt) == before
+
+
+def test_death_and_move_out_from_the_record(client: TestClient, rt: Runtime, town: str) -> None:
+    sign_in(client, rt, enrol(rt, "clerk", (("counter_clerk", "juki"),)))
+    first = move_in(client).headers["location"]  # type: ignore[attr-defined]
+    rid = re.search(r"residents/([0-9a-f-]+)", first).group(1)  # type: ignore[union-attr]
+    r = client.post(
+        f"/registry/residents/{rid}/death",
+        data={"died_on": "2026-11-20", "notified_on": "2026-11-21"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    page = client.get(f"/registry/residents/{rid}")
+    assert "除票" in page.text and "死亡" in page.text
+    r = client.post(
+        f"/registry/residents/{rid}/move-out",
+        data={"planned_on": "2026-12-01", "notified_on": "2026-11-30", "destination": "架空県"},
+    )
+    assert r.status_code in (404, 422) and "記録できませんでした" in r.text
+
+
+def test_ex_officio_deletion_needs_a_second_person(
+    client: TestClient, rt: Runtime, town: str
+) -> None:
+    supervisor = enrol(rt, "sup1", (("registry_supervisor", "juki"),))
+    sign_in(client, rt, supervisor)
+    first = move_in(client).headers["location"]  # type: ignore[attr-defined]
+    rid = re.search(r"residents/([0-9a-f-]+)", first).group(1)  # type: ignore[union-attr]
+    r = client.post(
+        f"/registry/residents/{rid}/ex-officio-deletion", data={"effective_on": "2026-11-25"}
+    )
+    assert r.status_code == 200 and "仮登録しました" in r.text
+    draft = re.search(r"仮登録番号 (\d+)", r.text).group(1)  # type: ignore[union-attr]
+    queue = client.get("/registry/approvals")
+    assert f"/registry/approvals/{draft}/approve" in queue.text
+    version = re.search(r'name="version" value="(\d+)"', queue.text).group(1)  # type: ignore[union-attr]
+    mine = client.post(f"/registry/approvals/{draft}/approve", data={"version": version})
+    assert mine.status_code in (403, 409, 422)
+    assert "仮登録をした職員は自分で決裁できません。" in mine.text
+    assert "除票" not in client.get(f"/registry/residents/{rid}").text
+
+    client.post("/logout")
+    sign_in(client, rt, enrol(rt, "sup2", (("registry_supervisor", "juki"),)))
+    done = client.post(f"/registry/approvals/{draft}/approve", data={"version": version})
+    assert done.status_code == 200 and "決裁しました" in done.text
+    assert "除票" in client.get(f"/registry/residents/{rid}").text
+
+
+def test_clerk_has_no_approval_queue(client: TestClient, rt: Runtime) -> None:
+    sign_in(client, rt, enrol(rt, "clerk", (("counter_clerk", "juki"),)))
+    assert "決裁待ち" not in client.get("/").text
+    assert client.get("/registry/approvals").status_code == 403
