@@ -54,6 +54,7 @@ from machi.core.clock import JST
 from machi.core.errors import ConflictError, CoreError, DomainError, NotFoundError
 from machi.core.events import DomainEvent
 from machi.core.numbers import is_valid_local_government_code
+from machi.core.settings import Settings
 from machi.core.text import normalize_kana, normalize_name
 from machi.core.uow import UnitOfWork
 from machi.privacy import audit, vault
@@ -3137,6 +3138,17 @@ class IssuingOffice:
     verify_base_url: str
     demo: bool
 
+    @classmethod
+    def from_settings(cls, s: Settings) -> IssuingOffice:
+        return cls(
+            municipality=s.municipality_name,
+            local_government_code=s.local_government_code,
+            mayor_title=s.mayor_title,
+            mayor_name=s.mayor_name,
+            verify_base_url=s.public_base_url,
+            demo=s.demo,
+        )
+
 
 @dataclass(frozen=True)
 class IssuedCertificate:
@@ -3416,4 +3428,218 @@ def verify_certificate(uow: UnitOfWork, *, issuance_no: str, code: str) -> Verif
         kind_label=CertificateKind(row.kind).label,
         issued_on=row.issued_at.astimezone(JST).date(),
         voided=row.voided_at is not None,
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Bulk 異動 (CSV layer: machi.registry.csvio; layout: docs/registry-csv.md)
+# Appended section: its imports stay here so the section reads and moves as one piece.
+# ---------------------------------------------------------------------------------------
+
+from dataclasses import replace as _replace  # noqa: E402
+
+from machi.privacy.access import require as _require  # noqa: E402
+
+__all__ += ["BulkReport", "ParsedRow", "RowProblem", "bulk_changes"]
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """Why a row of a bulk file was not applied: the row (the file's line number), the
+    column (its label in the file; empty for the row as a whole) and a Japanese reason.
+    Never the cell's value."""
+
+    row: int
+    column: str
+    reason: str
+
+
+@dataclass(frozen=True, repr=False)
+class ParsedRow(_Redacted):
+    """One 異動 read from a bulk file, spanning ``rows`` (several rows when persons move
+    together). ``command`` is None when the rows had ``problems``. What the file cannot
+    know is resolved by :func:`bulk_changes`: ``address_id`` from ``town_area_code`` +
+    ``lot``, resident ids from ``addressee_nos`` (with ``relationships`` in the same
+    order for a 転居 into a new household); the command carries placeholders for them.
+    ``columns`` maps a service field (``DomainError.field``) to the file's column."""
+
+    rows: tuple[int, ...]
+    command: MoveIn | MoveWithin | Death | None
+    town_area_code: str | None = None
+    lot: str | None = None
+    addressee_nos: tuple[int, ...] = ()
+    relationships: tuple[str, ...] | None = None
+    problems: tuple[RowProblem, ...] = ()
+    columns: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BulkReport:
+    """Counts by 異動 (``changes``) and by row, the problems of the refused rows in row
+    order, and what each applied 異動 recorded."""
+
+    changes: int
+    applied: int
+    rejected: int
+    rows: int
+    applied_rows: int
+    rejected_rows: int
+    problems: tuple[RowProblem, ...]
+    recorded: tuple[Recorded, ...]
+
+
+_BULK_ACTION = "registry.bulk_changes"
+
+
+def _bulk_address(uow: UnitOfWork, town_area_code: str, lot: str) -> int:
+    """The address master id of 町字コード + 番地, compared as queries.find_address does
+    (width and spaces folded): a bulk file never invents an address."""
+    ids = uow.session.scalars(
+        select(Address.id)
+        .join(TownArea, TownArea.id == Address.town_area_id)
+        .where(
+            TownArea.code == town_area_code,
+            func.replace(func.replace(Address.lot, " ", ""), "　", "") == normalize_name(lot),
+        )
+    ).all()
+    if len(ids) != 1:
+        raise _error(RegistryError.ADDRESS_NOT_IN_MASTER, "address_id")
+    return ids[0]
+
+
+def _bulk_resident(uow: UnitOfWork, addressee_no: int) -> uuid.UUID:
+    found = uow.session.scalar(select(Resident.id).where(Resident.addressee_no == addressee_no))
+    if found is None:
+        raise _invalid("resident_ids", "この宛名番号の住民記録がありません。")
+    return found
+
+
+def _bulk_command(uow: UnitOfWork, parsed: ParsedRow) -> MoveIn | MoveWithin | Death:
+    """The parsed command with the ids it refers to, read in a short transaction of its
+    own (the command then claims what it changes, so a change in between is a conflict)."""
+    cmd = parsed.command
+    assert cmd is not None
+    with uow:
+        address_id = None
+        if parsed.town_area_code is not None:
+            address_id = _bulk_address(uow, parsed.town_area_code, parsed.lot or "")
+        ids = tuple(_bulk_resident(uow, n) for n in parsed.addressee_nos)
+    if isinstance(cmd, MoveIn):
+        assert address_id is not None
+        return _replace(cmd, address_id=address_id)
+    if isinstance(cmd, MoveWithin):
+        assert address_id is not None
+        relationships = (
+            None
+            if parsed.relationships is None
+            else dict(zip(ids, parsed.relationships, strict=True))
+        )
+        return _replace(
+            cmd, resident_ids=ids, address_id=address_id, new_relationships=relationships
+        )
+    (resident_id,) = ids
+    return _replace(cmd, resident_id=resident_id)
+
+
+def _bulk_apply(uow: UnitOfWork, actor: Actor, cmd: MoveIn | MoveWithin | Death) -> Recorded:
+    if isinstance(cmd, MoveIn):
+        return move_in(uow, actor, cmd)
+    if isinstance(cmd, MoveWithin):
+        return move_within(uow, actor, cmd)
+    return death(uow, actor, cmd)
+
+
+def _bulk_refusal(parsed: ParsedRow, error: DomainError) -> tuple[RowProblem, ...]:
+    """A refused 異動 blames its first row; the service does not say which person of a
+    household was wrong, so the other rows point there."""
+    first, *others = parsed.rows
+    column = parsed.columns.get(error.field or "", "")
+    return (
+        RowProblem(first, column, error.message),
+        *(
+            RowProblem(
+                row, "", f"同じ異動の {first}行目が取り込めなかったため、この行も取り込みません。"
+            )
+            for row in others
+        ),
+    )
+
+
+def _bulk_counts(
+    outcomes: Sequence[tuple[ParsedRow, Recorded | None]], total: int
+) -> dict[str, int]:
+    applied = [p for p, r in outcomes if r is not None]
+    rejected = [p for p, r in outcomes if r is None]
+    return {
+        "changes": total,
+        "processed": len(outcomes),
+        "applied": len(applied),
+        "rejected": len(rejected),
+        "applied_rows": sum(len(p.rows) for p in applied),
+        "rejected_rows": sum(len(p.rows) for p in rejected),
+    }
+
+
+@authorised(Permission.REGISTRY_BULK_LOAD)
+def bulk_changes(
+    uow: UnitOfWork,
+    actor: Actor,
+    rows: Sequence[ParsedRow],
+    *,
+    on_progress: Callable[[int], None] | None = None,
+) -> BulkReport:
+    """Apply a bulk 異動 file (parsed by ``machi.registry.csvio``) one 異動 at a time.
+
+    Each good 異動 goes through its own command (``move_in``, ``move_within``,
+    ``death``) in a fresh unit of work, so it is atomic with its history, audit row and
+    events exactly as at the counter. A 異動 whose rows had problems, whose 宛名番号 or
+    address is unknown, or which its command refuses (any ``DomainError``) is reported
+    with its reason and changes nothing; the others still apply. Rows sharing a 世帯キー
+    are one 異動 and stand or fall together. One summary audit row of counts closes the
+    run (``failed`` if the run broke off, with what was done until then).
+
+    Rights: the declared ``registry.bulk_load`` and, because every 異動 is recorded as
+    the actor's own, ``registry.record_change`` too, checked before the first row (only
+    a 住民記録係長 in 住基 holds both). Like a command at the counter it needs a staff
+    user (``recorded_by``). ``on_progress`` receives the number of 異動 processed."""
+    _require(uow, actor, Permission.REGISTRY_RECORD_CHANGE, action=_BULK_ACTION)
+    _staff_id(uow, actor, Permission.REGISTRY_RECORD_CHANGE, _BULK_ACTION)
+    outcomes: list[tuple[ParsedRow, Recorded | None]] = []
+    problems: list[RowProblem] = []
+    try:
+        for parsed in rows:
+            recorded: Recorded | None = None
+            if parsed.command is None:
+                problems.extend(parsed.problems)
+            else:
+                try:
+                    cmd = _bulk_command(uow.fresh(), parsed)
+                    recorded = _bulk_apply(uow.fresh(), actor, cmd)
+                except DomainError as e:
+                    problems.extend(_bulk_refusal(parsed, e))
+            outcomes.append((parsed, recorded))
+            if on_progress is not None:
+                on_progress(len(outcomes))
+    except BaseException:
+        audit.record_alone(
+            uow,
+            actor,
+            action=_BULK_ACTION,
+            outcome="failed",
+            detail=_bulk_counts(outcomes, len(rows)),
+        )
+        raise
+    counts = _bulk_counts(outcomes, len(rows))
+    with uow:
+        audit.record(uow, actor, action=_BULK_ACTION, detail=counts)
+        uow.commit()
+    return BulkReport(
+        changes=counts["changes"],
+        applied=counts["applied"],
+        rejected=counts["rejected"],
+        rows=counts["applied_rows"] + counts["rejected_rows"],
+        applied_rows=counts["applied_rows"],
+        rejected_rows=counts["rejected_rows"],
+        problems=tuple(sorted(problems, key=lambda p: p.row)),
+        recorded=tuple(r for _, r in outcomes if r is not None),
     )

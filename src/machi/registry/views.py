@@ -264,18 +264,6 @@ def move_within(
 # -- certificates --------------------------------------------------------------------------
 
 
-def _office(request: Request) -> services.IssuingOffice:
-    s = runtime(request).settings
-    return services.IssuingOffice(
-        municipality=s.municipality_name,
-        local_government_code=s.local_government_code,
-        mayor_title=s.mayor_title,
-        mayor_name=s.mayor_name,
-        verify_base_url=s.public_base_url,
-        demo=s.demo,
-    )
-
-
 @router.post(
     "/residents/{resident_id}/certificates",
     response_model=None,
@@ -310,7 +298,8 @@ def issue_certificate(
             request, "error_form.html", 422, error="証明書の種類または請求者が正しくありません。"
         )
     try:
-        issued = services.issue_certificate(rt.uow(), actor, rt.keys, _office(request), cmd)
+        office = services.IssuingOffice.from_settings(rt.settings)
+        issued = services.issue_certificate(rt.uow(), actor, rt.keys, office, cmd)
     except DomainError as e:
         return _page(request, "error_form.html", e.http_status, error=e.message)
     return Response(

@@ -16,6 +16,7 @@ from machi.core import database
 from machi.core.settings import Settings
 from machi.privacy import api as privacy_api
 from machi.privacy import views as privacy_views
+from machi.registry import api as registry_api
 from machi.registry import views as registry_views
 from machi.web import auth, deps, problems
 
@@ -39,6 +40,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     app.include_router(auth.router)
     app.include_router(privacy_api.router)
     app.include_router(privacy_views.router)
+    app.include_router(registry_api.router)
     app.include_router(registry_views.router)
     app.include_router(registry_views.public)
 
