@@ -58,6 +58,7 @@ def resident(live_server: LiveServer) -> uuid.UUID:
             effective_on=date(2026, 11, 2),
             notified_on=date(2026, 11, 5),
             moved_in_from="架空県見本市中町1番地",
+            move_out_certificate=True,
         ),
     )
     rid = done.resident_ids[0]

@@ -49,6 +49,7 @@ def test_move_in_search_move_within_and_certificate(live_server: LiveServer, pag
     page.get_by_label("番地 (例: 12番5号、3丁目4番地)").fill("2番地")
     page.get_by_label("異動日 (転入した日)").fill("2026-11-01")
     page.get_by_label("転入前の住所").fill("架空県見本市中町3番地")
+    page.get_by_label("転出証明書を受け取った").check()
     page.get_by_role("button", name="転入を記録").click()
     page.wait_for_url(re.compile(r"/registry/residents/[0-9a-f-]+\?done=1"))
     assert page.get_by_test_id("name").inner_text() == "試験 花子"

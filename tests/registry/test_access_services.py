@@ -111,6 +111,7 @@ class Town:
             effective_on=date(2026, 11, 20),
             notified_on=date(2026, 11, 24),
             moved_in_from="架空県他市1番地",
+            move_out_certificate=True,
         )
 
     def family(self) -> tuple[uuid.UUID, uuid.UUID, uuid.UUID]:

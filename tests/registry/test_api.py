@@ -24,6 +24,7 @@ BODY = {
     "effective_on": "2026-11-15",
     "notified_on": "2026-11-16",
     "moved_in_from": "架空県見本市2番地",
+    "move_out_certificate": True,
 }
 
 
@@ -91,3 +92,12 @@ def test_without_the_role_the_api_refuses(client: TestClient, rt: Runtime) -> No
     sign_in(client, rt, enrol(rt, "nhi", (("nhi_staff", "nhi"),)))
     r = client.get("/api/registry/residents", params={"name_kana": "デンブン", "birth_year": 1988})
     assert r.status_code == 403 and r.json()["code"] == "privacy.permission_denied"
+
+
+def test_control_characters_are_refused_at_the_edge(signed_in: TestClient) -> None:
+    """PostgreSQL refuses NUL in text; the API must answer 422, never a 500 (found by
+    schemathesis)."""
+    r = signed_in.get("/api/registry/residents", params={"name_kana": "ア\x00", "birth_year": 1980})
+    assert r.status_code == 422 and r.json()["code"] == "core.invalid_input"
+    r = signed_in.post("/api/registry/move-ins", json=BODY | {"lot": "1番地\x00"})
+    assert r.status_code == 422

@@ -94,6 +94,7 @@ def family(migrated_engine: Engine) -> Family:
             effective_on=date(2026, 11, 20),
             notified_on=date(2026, 11, 24),
             moved_in_from="架空県他市1番地",
+            move_out_certificate=True,
         ),
     )
     head, wife = done.resident_ids

@@ -488,6 +488,7 @@ def resident_here(rt: Runtime, town: dict[str, int], name: str, lot: str) -> tup
         effective_on=date(2026, 10, 1),
         notified_on=date(2026, 10, 2),
         moved_in_from="架空県他市1番地",
+        move_out_certificate=True,
     )
     (rid,) = services.move_in(rt.uow(), CLERK, cmd).resident_ids
     with rt.uow() as uow:

@@ -118,6 +118,7 @@ def story(rt: Runtime) -> Story:
             effective_on=MOVED_IN,
             notified_on=date(2026, 11, 4),
             moved_in_from="架空県他市1番地",
+            move_out_certificate=True,
             moved_in_from_local_government_code="999989",
         ),
     )

@@ -185,6 +185,7 @@ def move_in_cmd(lots: list[int], *persons: NewPerson, **kw: Any) -> MoveIn:
         "notified_on": date(2026, 11, 25),
         "moved_in_from": "架空県架空市中町1番地",
         "moved_in_from_local_government_code": FORMER_TOWN,
+        "move_out_certificate": True,
     }
     values.update(kw)
     return MoveIn(**values)

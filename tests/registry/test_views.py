@@ -64,6 +64,7 @@ GOOD = {
     "moved_in_from": "架空県見本市1番地",
     "registered_domicile": "架空県架空市本町1番地",
     "family_register_head": "画面 一郎",
+    "move_out_certificate": "true",
 }
 
 

@@ -16,7 +16,14 @@ from machi.registry import queries, rules, services
 from machi.registry.certificates import CertificateKind, CertificateOptions
 from machi.registry.queries import SearchCriteria
 from machi.registry.rules import RequesterType
-from machi.web.deps import API_PROBLEMS, ApiActor, declares, problem_responses, runtime
+from machi.web.deps import (
+    API_PROBLEMS,
+    PLAIN_TEXT,
+    ApiActor,
+    declares,
+    problem_responses,
+    runtime,
+)
 
 router = APIRouter(
     prefix="/api/registry",
@@ -24,7 +31,7 @@ router = APIRouter(
     responses=API_PROBLEMS | problem_responses(409),
 )
 
-Kana = Annotated[str, Field(min_length=1, max_length=100)]
+Kana = Annotated[str, Field(min_length=1, max_length=100, pattern=PLAIN_TEXT)]
 
 
 class SearchHit(BaseModel):
@@ -53,11 +60,11 @@ class SearchOut(BaseModel):
 def search(
     request: Request,
     actor: ApiActor,
-    name: Annotated[str | None, Query(max_length=100)] = None,
-    name_kana: Annotated[str | None, Query(max_length=100)] = None,
+    name: Annotated[str | None, Query(max_length=100, pattern=PLAIN_TEXT)] = None,
+    name_kana: Annotated[str | None, Query(max_length=100, pattern=PLAIN_TEXT)] = None,
     birth_date: date | None = None,
     birth_year: Annotated[int | None, Query(ge=1800, le=2200)] = None,
-    address: Annotated[str | None, Query(max_length=100)] = None,
+    address: Annotated[str | None, Query(max_length=100, pattern=PLAIN_TEXT)] = None,
     sex: Annotated[int | None, Query(ge=1, le=2)] = None,
     include_removed: bool = False,
     limit: Annotated[int, Query(ge=1, le=queries.MAX_SEARCH_LIMIT)] = 50,
@@ -144,12 +151,12 @@ def record(
 
 
 class PersonIn(BaseModel):
-    name: Annotated[str, Field(min_length=1, max_length=100)]
+    name: Annotated[str, Field(min_length=1, max_length=100, pattern=PLAIN_TEXT)]
     name_kana: Kana
     birth_date: date
     sex: Literal[1, 2]
-    registered_domicile: Annotated[str | None, Field(max_length=200)] = None
-    family_register_head: Annotated[str | None, Field(max_length=100)] = None
+    registered_domicile: Annotated[str | None, Field(max_length=200, pattern=PLAIN_TEXT)] = None
+    family_register_head: Annotated[str | None, Field(max_length=100, pattern=PLAIN_TEXT)] = None
 
 
 class MoveInIn(BaseModel):
@@ -157,12 +164,14 @@ class MoveInIn(BaseModel):
 
     person: PersonIn
     town_area_code: Annotated[str, Field(pattern=r"^[0-9]{6}$")]
-    lot: Annotated[str, Field(min_length=1, max_length=100)]
-    building: Annotated[str | None, Field(max_length=100)] = None
+    lot: Annotated[str, Field(min_length=1, max_length=100, pattern=PLAIN_TEXT)]
+    building: Annotated[str | None, Field(max_length=100, pattern=PLAIN_TEXT)] = None
     effective_on: date
     notified_on: date
-    moved_in_from: Annotated[str, Field(min_length=1, max_length=200)]
+    moved_in_from: Annotated[str, Field(min_length=1, max_length=200, pattern=PLAIN_TEXT)]
     from_abroad: bool = False
+    # The paper 転出証明書 was received (REG-CTRL-08); not asked for a 転入 from abroad.
+    move_out_certificate: bool = False
 
 
 class RecordedOut(BaseModel):
@@ -207,6 +216,7 @@ def move_in(request: Request, body: MoveInIn, actor: ApiActor) -> RecordedOut:
         notified_on=body.notified_on,
         moved_in_from=body.moved_in_from,
         from_abroad=body.from_abroad,
+        move_out_certificate=body.move_out_certificate,
     )
     return _recorded(services.move_in(rt.uow(), actor, cmd))
 
@@ -215,8 +225,8 @@ class MoveWithinIn(BaseModel):
     """転居届 of the whole household of ``resident_id``."""
 
     town_area_code: Annotated[str, Field(pattern=r"^[0-9]{6}$")]
-    lot: Annotated[str, Field(min_length=1, max_length=100)]
-    building: Annotated[str | None, Field(max_length=100)] = None
+    lot: Annotated[str, Field(min_length=1, max_length=100, pattern=PLAIN_TEXT)]
+    building: Annotated[str | None, Field(max_length=100, pattern=PLAIN_TEXT)] = None
     effective_on: date
     notified_on: date
 

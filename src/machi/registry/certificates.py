@@ -1,10 +1,11 @@
 """住民票の写し, 住民票記載事項証明書 and 住民票の除票の写し: the printed document, its
 verification code, and its rendering (HTML → PDF with WeasyPrint and the IPAex fonts).
 
-Pure: no database, no clock, no permission check. The issuing service (``services.py``)
-loads the record as of the business date, checks the identity document (REG-CTRL-04) and
-the 支援措置 (``rules.check_not_protected``), writes the 交付履歴 row and the audit record,
-and only then calls this module::
+Pure: no database, no clock, no permission check. The issuing service (``services.py``
+``issue_certificate``) loads the record as of the business date, applies the 支援措置
+(``rules.protection_decision``), writes the 交付履歴 row and the audit record, and calls
+this module. It does not yet record which identity document the requester showed
+(REG-CTRL-04 is open: docs/registry-requirements.md)::
 
     draft = certificates.build_document(kind=..., options=..., persons=[...], ...)
     document = certificates.seal(draft, secret)          # adds the verification code

@@ -765,6 +765,9 @@ def _parsed(lines: Sequence[_Line]) -> ParsedRow:
             moved_in_from=v["moved_in_from"],
             moved_in_from_local_government_code=v.get("moved_in_from_local_government_code"),
             from_abroad=first.kind is _Kind.MOVE_IN_FROM_ABROAD,
+            # The layout's contract (docs/registry-csv.md): a 転入 row is a notice whose
+            # 転出証明書 the counter received; rows without one do not belong in a bulk file.
+            move_out_certificate=True,
         )
         return ParsedRow(
             rows, move_in, town_area_code=v["town_area_code"], lot=v["lot"], columns=FIELD_COLUMNS

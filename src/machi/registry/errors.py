@@ -55,9 +55,13 @@ class RegistryError(StrEnum):
     # Search (REG-CTRL-29)
     SEARCH_CRITERIA_INSUFFICIENT = "registry.search_criteria_insufficient"
     ADDRESS_NOT_IN_MASTER = "registry.address_not_in_master"
+    MOVE_OUT_CERTIFICATE_REQUIRED = "registry.move_out_certificate_required"
 
 
 MESSAGES: dict[RegistryError, str] = {
+    RegistryError.MOVE_OUT_CERTIFICATE_REQUIRED: (
+        "転出証明書を受け取ったことを確認してください (国外からの転入と特例転入を除きます)。"
+    ),
     RegistryError.ADDRESS_NOT_IN_MASTER: (
         "その住所は住所マスタにありません。町字と番地を確かめてください。"
     ),

@@ -232,7 +232,8 @@ class MoveIn(_Redacted):
     moved_in_from_postal_code: str | None = None
     from_abroad: bool = False
     household_id: uuid.UUID | None = None
-    move_out_certificate: bool = True
+    # Must be confirmed by whoever enters the 転入: a missing paper is not assumed.
+    move_out_certificate: bool = False
     expected_household_version: int | None = None
 
 
@@ -1373,6 +1374,9 @@ def _do_move_in(
             for c in entered.changes:
                 if c.items["foreign_resident"]:
                     c.reason = ChangeReason.FOREIGN_RESIDENT_ENTRY
+        if planned_move_out_on is None and not cmd.from_abroad and not cmd.move_out_certificate:
+            # REG-CTRL-08: a normal 転入 needs the paper 転出証明書 (or the 特例 path).
+            raise _error(RegistryError.MOVE_OUT_CERTIFICATE_REQUIRED, "move_out_certificate")
         late = _is_late(reason, cmd.effective_on, cmd.notified_on)
         _write(uow, entered.changes, recorded_by=staff)
         if late:

@@ -4,6 +4,7 @@ command dataclasses; every decision stays in services/rules."""
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from collections.abc import Callable
 from datetime import date
@@ -14,18 +15,19 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from machi.core.errors import DomainError
 from machi.core.wareki import to_wareki
-from machi.privacy import vault
+from machi.privacy import access, vault
 from machi.privacy.actor import Actor
+from machi.privacy.permissions import Permission
 from machi.registry import queries, rules, services
 from machi.registry.certificates import CertificateKind, CertificateOptions
 from machi.registry.queries import SearchCriteria
 from machi.registry.rules import RequesterType
-from machi.web.deps import StaffActor, declares, render, runtime
+from machi.web.deps import PLAIN_TEXT, StaffActor, declares, render, runtime
 
 router = APIRouter(prefix="/registry", include_in_schema=False)
 
-Text = Annotated[str, Form(max_length=200)]
-OptionalText = Annotated[str, Form(max_length=200)]
+Text = Annotated[str, Form(max_length=200, pattern=PLAIN_TEXT)]
+OptionalText = Annotated[str, Form(max_length=200, pattern=PLAIN_TEXT)]
 
 
 def _date(value: str, field: str) -> date:
@@ -58,10 +60,10 @@ def _wareki(d: date | None) -> str:
 def search_page(
     request: Request,
     actor: StaffActor,
-    name: Annotated[str, Query(max_length=100)] = "",
-    name_kana: Annotated[str, Query(max_length=100)] = "",
+    name: Annotated[str, Query(max_length=100, pattern=PLAIN_TEXT)] = "",
+    name_kana: Annotated[str, Query(max_length=100, pattern=PLAIN_TEXT)] = "",
     birth_date: Annotated[str, Query(max_length=10)] = "",
-    address: Annotated[str, Query(max_length=100)] = "",
+    address: Annotated[str, Query(max_length=100, pattern=PLAIN_TEXT)] = "",
     sex: Annotated[str, Query(max_length=1)] = "",
     include_removed: bool = False,
 ) -> HTMLResponse:
@@ -108,7 +110,11 @@ def search_page(
     openapi_extra=declares("registry.resident_record"),
 )
 def resident_page(
-    request: Request, resident_id: uuid.UUID, actor: StaffActor, as_of: str = ""
+    request: Request,
+    resident_id: uuid.UUID,
+    actor: StaffActor,
+    as_of: str = "",
+    measure: Annotated[uuid.UUID | None, Query()] = None,
 ) -> HTMLResponse:
     rt = runtime(request)
     on = _date(as_of, "基準日") if as_of else None
@@ -122,6 +128,8 @@ def resident_page(
         reasons=[(c.value, label) for c, label in vault.UNMASK_REASON_LABELS.items()],
         towns=queries.town_areas(rt.uow(), actor),
         today=rt.clock.business_date().isoformat(),
+        # The 支援措置 just registered: its number is what ending it asks for.
+        measure=measure,
     )
 
 
@@ -184,6 +192,7 @@ def move_in(
     registered_domicile: OptionalText = "",
     family_register_head: OptionalText = "",
     from_abroad: Annotated[bool, Form()] = False,
+    move_out_certificate: Annotated[bool, Form()] = False,
 ) -> Response:
     rt = runtime(request)
     form = dict(_typed(locals()))
@@ -207,6 +216,7 @@ def move_in(
             notified_on=_date(notified_on, "届出日"),
             moved_in_from=moved_in_from.strip(),
             from_abroad=from_abroad,
+            move_out_certificate=move_out_certificate,
         )
         return services.move_in(rt.uow(), actor, cmd)
 
@@ -512,3 +522,820 @@ def request_deletion(
     except DomainError as e:
         return _page(request, "error_form.html", e.http_status, error=e.message)
     return _page(request, "drafted.html", draft=draft, resident_id=resident_id)
+
+
+# -- shared by the pages below: PRG and what staff type ---------------------------------------
+
+
+def _prg(change: Callable[[], str], again: Callable[[DomainError], Response]) -> Response:
+    """Run one command: on success go to the URL it returns (303, so a reload cannot send it
+    twice); on refusal answer ``again`` (the form with the message; nothing was written)."""
+    try:
+        target = change()
+    except DomainError as e:
+        return again(e)
+    return RedirectResponse(target, status_code=303)
+
+
+def _record_url(done: services.Recorded, resident_id: uuid.UUID) -> str:
+    flag = "&late=1" if done.late_notice else ""
+    return f"/registry/residents/{resident_id}?done=1{flag}"
+
+
+def _uuid(value: str, field: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise DomainError(
+            _invalid_code(), f"{field}の指定が正しくありません。", field=field
+        ) from None
+
+
+def _optional_date(value: str, field: str) -> date | None:
+    return _date(value.strip(), field) if value.strip() else None
+
+
+def _optional(value: str) -> str | None:
+    return value.strip() or None
+
+
+def _relationship(label: str) -> str:
+    """Staff type the 続柄 as printed (「子の妻」); rules turn it into its code, or refuse it
+    with the standard's message (標準仕様 §3.7)."""
+    return rules.parse_relationship(label)
+
+
+def _typed_relationships(member: list[str], relationship: list[str]) -> dict[str, str]:
+    """Resident id (as in the form) → the 続柄 typed on that row. Rows are parallel lists,
+    so a tampered form with lists of different lengths is refused rather than misaligned."""
+    if len(member) != len(relationship):
+        raise DomainError(_invalid_code(), "入力内容に誤りがあります。画面を開き直してください。")
+    return dict(zip(member, relationship, strict=True))
+
+
+# Offered in the <datalist> of 続柄 inputs; chains (「子の妻」) are typed out.
+RELATIONSHIP_CHOICES = [r.label for r in rules.Relationship]
+
+
+# -- 世帯変更 (法第25条): 世帯分離, 世帯主変更, 世帯合併 ------------------------------------------
+
+# One entry per household member row (checkboxes send nothing when none is ticked).
+MemberList = Annotated[list[str], Form(max_length=100, default_factory=list)]
+
+
+def _household_page(
+    request: Request,
+    actor: Actor,
+    household_id: uuid.UUID,
+    status: int = 200,
+    **ctx: Any,
+) -> HTMLResponse:
+    rt = runtime(request)
+    view = queries.household(rt.uow(), actor, household_id)
+    ctx.setdefault("form", {})
+    return _page(
+        request,
+        "household.html",
+        status,
+        h=view,
+        relationships=RELATIONSHIP_CHOICES,
+        today=rt.clock.business_date().isoformat(),
+        **ctx,
+    )
+
+
+@router.get(
+    "/households/{household_id}",
+    response_class=HTMLResponse,
+    openapi_extra=declares("registry.household"),
+)
+def household_page(request: Request, household_id: uuid.UUID, actor: StaffActor) -> HTMLResponse:
+    return _household_page(request, actor, household_id)
+
+
+@router.post(
+    "/households/{household_id}/split",
+    response_model=None,
+    openapi_extra=declares("registry.household_split"),
+)
+def household_split(
+    request: Request,
+    household_id: uuid.UUID,
+    actor: StaffActor,
+    leaving: MemberList,
+    member: MemberList,
+    relationship: MemberList,
+    effective_on: Text = "",
+    notified_on: Text = "",
+) -> Response:
+    rt = runtime(request)
+    form = {
+        "kind": "split",
+        "leaving": set(leaving),
+        "rel": dict(zip(member, relationship, strict=False)),
+        "effective_on": effective_on,
+        "notified_on": notified_on,
+    }
+
+    def change() -> str:
+        typed = _typed_relationships(member, relationship)
+        leave = {_uuid(rid, "分離する方"): _relationship(typed.get(rid, "")) for rid in leaving}
+        stay = {
+            _uuid(rid, "残る方"): _relationship(label)
+            for rid, label in typed.items()
+            if rid not in leaving and label.strip()
+        }
+        cmd = services.HouseholdSplit(
+            household_id=household_id,
+            leaving=leave,
+            staying=stay,
+            effective_on=_date(effective_on, "異動日"),
+            notified_on=_date(notified_on, "届出日"),
+        )
+        done = services.household_split(rt.uow(), actor, cmd)
+        return _record_url(done, next(iter(leave)))
+
+    return _prg(
+        change,
+        lambda e: _household_page(
+            request, actor, household_id, e.http_status, error=e.message, form=form
+        ),
+    )
+
+
+@router.post(
+    "/households/{household_id}/head",
+    response_model=None,
+    openapi_extra=declares("registry.household_head_change"),
+)
+def household_head_change(
+    request: Request,
+    household_id: uuid.UUID,
+    actor: StaffActor,
+    member: MemberList,
+    relationship: MemberList,
+    new_head: Text = "",
+    effective_on: Text = "",
+    notified_on: Text = "",
+) -> Response:
+    rt = runtime(request)
+    form = {
+        "kind": "head",
+        "new_head": new_head,
+        "rel": dict(zip(member, relationship, strict=False)),
+        "effective_on": effective_on,
+        "notified_on": notified_on,
+    }
+
+    def change() -> str:
+        typed = _typed_relationships(member, relationship)
+        head = _uuid(new_head, "新しい世帯主")
+        # The new head's own 続柄 is 世帯主 by definition; what was typed on that row is moot.
+        others = {
+            _uuid(rid, "世帯員"): _relationship(label)
+            for rid, label in typed.items()
+            if rid != new_head and label.strip()
+        }
+        cmd = services.HouseholdHeadChange(
+            household_id=household_id,
+            new_head_id=head,
+            relationships=others,
+            effective_on=_date(effective_on, "異動日"),
+            notified_on=_date(notified_on, "届出日"),
+        )
+        return _record_url(services.household_head_change(rt.uow(), actor, cmd), head)
+
+    return _prg(
+        change,
+        lambda e: _household_page(
+            request, actor, household_id, e.http_status, error=e.message, form=form
+        ),
+    )
+
+
+def _merge_page(
+    request: Request,
+    actor: Actor,
+    household_id: uuid.UUID,
+    name: str,
+    name_kana: str,
+    status: int = 200,
+    **ctx: Any,
+) -> HTMLResponse:
+    """The household, and — once a name is typed — the residents of that name at the same
+    address (a merge needs one address: 住所の異なる世帯は転居), to pick the other household."""
+    rt = runtime(request)
+    view = queries.household(rt.uow(), actor, household_id)
+    candidates: list[queries.SearchRow] = []
+    search_error = None
+    if (name.strip() or name_kana.strip()) and view.address_text:
+        criteria = SearchCriteria(
+            name=name or None,
+            name_kana=name_kana or None,
+            address=f"{view.address_text}{view.building or ''}",
+        )
+        ours = {m.resident_id for m in view.members}
+        try:
+            found = queries.search_residents(rt.uow(), actor, criteria, limit=20)
+            candidates = [r for r in found.rows if r.resident_id not in ours]
+        except DomainError as e:
+            search_error = e.message
+    ctx.setdefault("form", {})
+    return _page(
+        request,
+        "household_merge.html",
+        status,
+        h=view,
+        # Not "name": render() takes the template's name under that keyword.
+        typed_name=name,
+        typed_kana=name_kana,
+        candidates=candidates,
+        search_error=search_error,
+        relationships=RELATIONSHIP_CHOICES,
+        today=rt.clock.business_date().isoformat(),
+        **ctx,
+    )
+
+
+@router.get(
+    "/households/{household_id}/merge",
+    response_class=HTMLResponse,
+    openapi_extra=declares("registry.search_residents"),
+)
+def household_merge_page(
+    request: Request,
+    household_id: uuid.UUID,
+    actor: StaffActor,
+    name: Annotated[str, Query(max_length=100, pattern=PLAIN_TEXT)] = "",
+    name_kana: Annotated[str, Query(max_length=100, pattern=PLAIN_TEXT)] = "",
+) -> HTMLResponse:
+    return _merge_page(request, actor, household_id, name, name_kana)
+
+
+@router.post(
+    "/households/{household_id}/merge",
+    response_model=None,
+    openapi_extra=declares("registry.household_merge"),
+)
+def household_merge(
+    request: Request,
+    household_id: uuid.UUID,
+    actor: StaffActor,
+    member: MemberList,
+    relationship: MemberList,
+    into_resident: Text = "",
+    effective_on: Text = "",
+    notified_on: Text = "",
+    name: OptionalText = "",
+    name_kana: OptionalText = "",
+) -> Response:
+    rt = runtime(request)
+    form = {
+        "into_resident": into_resident,
+        "rel": dict(zip(member, relationship, strict=False)),
+        "effective_on": effective_on,
+        "notified_on": notified_on,
+    }
+
+    def change() -> str:
+        typed = _typed_relationships(member, relationship)
+        joining = {_uuid(rid, "世帯員"): _relationship(label) for rid, label in typed.items()}
+        target = _uuid(into_resident, "合併先の世帯")
+        into = queries.resident_record(rt.uow(), actor, target).household_id
+        cmd = services.HouseholdMerge(
+            from_household_id=household_id,
+            into_household_id=into,
+            relationships=joining,
+            effective_on=_date(effective_on, "異動日"),
+            notified_on=_date(notified_on, "届出日"),
+        )
+        done = services.household_merge(rt.uow(), actor, cmd)
+        return _record_url(done, next(iter(joining)))
+
+    return _prg(
+        change,
+        lambda e: _merge_page(
+            request,
+            actor,
+            household_id,
+            name,
+            name_kana,
+            e.http_status,
+            error=e.message,
+            form=form,
+        ),
+    )
+
+
+# -- 職権修正 and 職権記載: drafts for the approval queue (REG-CTRL-11, -12) -------------------
+
+# What the correction form offers: the person's own items. 世帯・続柄 change by 世帯変更, the
+# 住所 by 転居 or a correction with the address master, 外国人住民 items by their own form.
+CORRECTABLE_ITEMS = (
+    "name",
+    "name_kana",
+    "former_surname",
+    "former_surname_kana",
+    "alias_name",
+    "alias_name_kana",
+    "alphabet_name",
+    "birth_date",
+    "sex",
+    "building",
+    "became_resident_on",
+    "address_set_on",
+    "registered_domicile",
+    "family_register_head",
+)
+_DATE_ITEMS = frozenset({"birth_date", "became_resident_on", "address_set_on"})
+CORRECTION_REASONS = (
+    rules.ChangeReason.EX_OFFICIO_CORRECTION,
+    rules.ChangeReason.CLERICAL_ERROR_CORRECTION,
+    rules.ChangeReason.MINOR_CORRECTION,
+)
+ENTRY_REASONS = (
+    rules.ChangeReason.EX_OFFICIO_ENTRY,
+    rules.ChangeReason.EX_OFFICIO_ENTRY_NATURALIZATION,
+    rules.ChangeReason.EX_OFFICIO_ENTRY_NATIONALITY_LOSS,
+)
+
+
+def _corrected_value(item: str, value: str) -> object:
+    """The value as the draft should hold it; an empty value clears an optional item."""
+    label = rules.FIELD_LABELS[item]
+    value = value.strip()
+    if not value:
+        return None
+    if item in _DATE_ITEMS:
+        return _date(value, label)
+    if item == "sex":
+        if value not in ("1", "2"):
+            raise DomainError(_invalid_code(), "性別は男か女を選んでください。", field="value")
+        return int(value)
+    return value
+
+
+def _correction_page(
+    request: Request, resident_id: uuid.UUID, status: int = 200, **ctx: Any
+) -> HTMLResponse:
+    ctx.setdefault("form", {})
+    return _page(
+        request,
+        "correction.html",
+        status,
+        resident_id=resident_id,
+        items=[(i, rules.FIELD_LABELS[i]) for i in CORRECTABLE_ITEMS],
+        reasons=[(r.value, r.label) for r in CORRECTION_REASONS],
+        **ctx,
+    )
+
+
+@router.get(
+    "/residents/{resident_id}/correction",
+    response_class=HTMLResponse,
+    openapi_extra=declares("registry.resident_record"),
+)
+def correction_form(request: Request, resident_id: uuid.UUID, actor: StaffActor) -> HTMLResponse:
+    rt = runtime(request)
+    record = queries.resident_record(rt.uow(), actor, resident_id)
+    return _correction_page(request, resident_id, r=record)
+
+
+@router.post(
+    "/residents/{resident_id}/correction",
+    response_model=None,
+    openapi_extra=declares("registry.request_ex_officio"),
+)
+def request_correction(
+    request: Request,
+    resident_id: uuid.UUID,
+    actor: StaffActor,
+    item: Text = "",
+    value: OptionalText = "",
+    change_reason: Text = rules.ChangeReason.EX_OFFICIO_CORRECTION.value,
+    applies_from: OptionalText = "",
+) -> Response:
+    """職権修正 is drafted here and reaches the record only when someone else approves it."""
+    rt = runtime(request)
+    form = dict(_typed(locals()))
+
+    def change() -> str:
+        if item not in CORRECTABLE_ITEMS:
+            raise DomainError(_invalid_code(), "修正する記載事項を選んでください。", field="item")
+        reasons = {r.value: r for r in CORRECTION_REASONS}
+        if change_reason not in reasons:
+            raise DomainError(_invalid_code(), "異動事由を選んでください。", field="change_reason")
+        cmd = services.ExOfficioCorrection(
+            resident_id=resident_id,
+            corrections={item: _corrected_value(item, value)},
+            applies_from=_optional_date(applies_from, "修正の始期"),
+            change_reason=reasons[change_reason],
+        )
+        draft = services.request_ex_officio(rt.uow(), actor, cmd)
+        return f"/registry/residents/{resident_id}?drafted={draft}"
+
+    return _prg(
+        change,
+        lambda e: _correction_page(
+            request, resident_id, e.http_status, error=e.message, field=e.field, form=form
+        ),
+    )
+
+
+def _entry_page(request: Request, actor: Actor, status: int = 200, **ctx: Any) -> HTMLResponse:
+    rt = runtime(request)
+    ctx.setdefault("form", {})
+    return _page(
+        request,
+        "ex_officio_entry.html",
+        status,
+        towns=queries.town_areas(rt.uow(), actor),
+        reasons=[(r.value, r.label) for r in ENTRY_REASONS],
+        today=rt.clock.business_date().isoformat(),
+        **ctx,
+    )
+
+
+@router.get(
+    "/ex-officio-entry", response_class=HTMLResponse, openapi_extra=declares("registry.town_areas")
+)
+def ex_officio_entry_form(
+    request: Request,
+    actor: StaffActor,
+    drafted: Annotated[int | None, Query(ge=1)] = None,
+) -> HTMLResponse:
+    return _entry_page(request, actor, drafted=drafted)
+
+
+@router.post(
+    "/ex-officio-entry", response_model=None, openapi_extra=declares("registry.request_ex_officio")
+)
+def request_entry(
+    request: Request,
+    actor: StaffActor,
+    name: Text = "",
+    name_kana: Text = "",
+    birth_date: Text = "",
+    sex: Text = "",
+    town_area_code: Text = "",
+    lot: Text = "",
+    building: OptionalText = "",
+    effective_on: Text = "",
+    notified_on: OptionalText = "",
+    change_reason: Text = rules.ChangeReason.EX_OFFICIO_ENTRY.value,
+    registered_domicile: OptionalText = "",
+    family_register_head: OptionalText = "",
+) -> Response:
+    """職権記載 of a person found living here (a new household, like a 転入) as a draft."""
+    rt = runtime(request)
+    form = dict(_typed(locals()))
+
+    def change() -> str:
+        reasons = {r.value: r for r in ENTRY_REASONS}
+        if change_reason not in reasons:
+            raise DomainError(_invalid_code(), "異動事由を選んでください。", field="change_reason")
+        address_id = queries.find_address(rt.uow(), actor, town_area_code, lot)
+        person = services.NewPerson(
+            name=name.strip(),
+            name_kana=name_kana.strip(),
+            birth_date=_date(birth_date, "生年月日"),
+            sex=int(sex) if sex in ("1", "2") else 0,
+            relationship=rules.Relationship.HEAD.value,
+            registered_domicile=_optional(registered_domicile),
+            family_register_head=_optional(family_register_head),
+        )
+        cmd = services.ExOfficioEntry(
+            person=person,
+            address_id=address_id,
+            building=_optional(building),
+            effective_on=_date(effective_on, "記載日"),
+            change_reason=reasons[change_reason],
+            notified_on=_optional_date(notified_on, "通知日"),
+        )
+        draft = services.request_ex_officio(rt.uow(), actor, cmd)
+        return f"/registry/ex-officio-entry?drafted={draft}"
+
+    return _prg(
+        change,
+        lambda e: _entry_page(
+            request, actor, e.http_status, error=e.message, field=e.field, form=form
+        ),
+    )
+
+
+# -- 外国人住民の在留資格等 (法第30条の50) ----------------------------------------------------
+
+
+def _foreign_page(
+    request: Request, resident_id: uuid.UUID, status: int = 200, **ctx: Any
+) -> HTMLResponse:
+    rt = runtime(request)
+    ctx.setdefault("form", {})
+    return _page(
+        request,
+        "foreign_status.html",
+        status,
+        resident_id=resident_id,
+        classes=[(c.value, c.label) for c in rules.ForeignResidentClass],
+        today=rt.clock.business_date().isoformat(),
+        **ctx,
+    )
+
+
+@router.get(
+    "/residents/{resident_id}/foreign-status",
+    response_class=HTMLResponse,
+    openapi_extra=declares("registry.resident_record"),
+)
+def foreign_status_form(
+    request: Request, resident_id: uuid.UUID, actor: StaffActor
+) -> HTMLResponse:
+    rt = runtime(request)
+    r = queries.resident_record(rt.uow(), actor, resident_id)
+    current = {
+        "nationality": r.nationality or "",
+        "foreign_resident_class": r.foreign_resident_class or "",
+        "residence_status": r.residence_status or "",
+        "residence_period": r.residence_period or "",
+        "residence_expires_on": r.residence_expires_on.isoformat()
+        if r.residence_expires_on
+        else "",
+        "residence_card_no": r.residence_card_no or "",
+    }
+    return _foreign_page(request, resident_id, r=r, form=current)
+
+
+@router.post(
+    "/residents/{resident_id}/foreign-status",
+    response_model=None,
+    openapi_extra=declares("registry.change_foreign_resident_status"),
+)
+def change_foreign_status(
+    request: Request,
+    resident_id: uuid.UUID,
+    actor: StaffActor,
+    nationality: Text = "",
+    foreign_resident_class: Text = "",
+    residence_status: OptionalText = "",
+    residence_period: OptionalText = "",
+    residence_expires_on: OptionalText = "",
+    residence_card_no: OptionalText = "",
+    effective_on: Text = "",
+    notified_on: OptionalText = "",
+) -> Response:
+    rt = runtime(request)
+    form = dict(_typed(locals()))
+
+    def change() -> str:
+        cmd = services.ForeignResidentStatusChange(
+            resident_id=resident_id,
+            effective_on=_date(effective_on, "異動日"),
+            nationality=nationality.strip(),
+            foreign_resident_class=foreign_resident_class.strip(),
+            residence_status=_optional(residence_status),
+            residence_period=_optional(residence_period),
+            residence_expires_on=_optional_date(residence_expires_on, "在留期間等の満了の日"),
+            residence_card_no=_optional(residence_card_no),
+            notified_on=_optional_date(notified_on, "通知日"),
+        )
+        done = services.change_foreign_resident_status(rt.uow(), actor, cmd)
+        return _record_url(done, resident_id)
+
+    return _prg(
+        change,
+        lambda e: _foreign_page(
+            request, resident_id, e.http_status, error=e.message, field=e.field, form=form
+        ),
+    )
+
+
+# -- 個人番号の指定・変更 (番号法 第7条) ----------------------------------------------------
+
+
+def _require_number_right(request: Request, actor: Actor, resident_id: uuid.UUID) -> None:
+    """The form is for 個人番号取扱者 only. The service checks the 異動 right; the number
+    right is checked here as well (and a refusal audited), so a counter clerk without it
+    cannot reach the form by typing its address."""
+    access.require(
+        runtime(request).uow(),
+        actor,
+        Permission.PRIVACY_VIEW_INDIVIDUAL_NUMBER,
+        action="registry.change_individual_number",
+        subjects=(resident_id,),
+    )
+
+
+def _number_page(
+    request: Request, resident_id: uuid.UUID, status: int = 200, **ctx: Any
+) -> HTMLResponse:
+    rt = runtime(request)
+    ctx.setdefault("form", {})
+    return _page(
+        request,
+        "individual_number.html",
+        status,
+        resident_id=resident_id,
+        today=rt.clock.business_date().isoformat(),
+        **ctx,
+    )
+
+
+@router.get(
+    "/residents/{resident_id}/individual-number",
+    response_class=HTMLResponse,
+    openapi_extra=declares("registry.resident_record"),
+)
+def individual_number_form(
+    request: Request, resident_id: uuid.UUID, actor: StaffActor
+) -> HTMLResponse:
+    _require_number_right(request, actor, resident_id)
+    r = queries.resident_record(runtime(request).uow(), actor, resident_id)
+    return _number_page(request, resident_id, r=r)
+
+
+def _number_as_typed(value: str) -> str:
+    # Cards and keyboards give full-width digits, spaces and hyphens (「1234 5678 9012」);
+    # the vault takes 12 ASCII digits.
+    folded = unicodedata.normalize("NFKC", value)
+    return "".join(ch for ch in folded if ch not in " -\t")
+
+
+@router.post(
+    "/residents/{resident_id}/individual-number",
+    response_model=None,
+    openapi_extra=declares("registry.change_individual_number"),
+)
+def change_individual_number(
+    request: Request,
+    resident_id: uuid.UUID,
+    actor: StaffActor,
+    individual_number: Annotated[str, Form(max_length=40)] = "",
+    effective_on: Text = "",
+    claimed_on: OptionalText = "",
+) -> Response:
+    rt = runtime(request)
+    _require_number_right(request, actor, resident_id)
+    # Never shown again: the form comes back with the dates only.
+    form = {"effective_on": effective_on, "claimed_on": claimed_on}
+
+    def change() -> str:
+        cmd = services.IndividualNumberChange(
+            resident_id=resident_id,
+            individual_number=_number_as_typed(individual_number),
+            effective_on=_date(effective_on, "異動日"),
+            claimed_on=_optional_date(claimed_on, "請求日"),
+        )
+        done = services.change_individual_number(rt.uow(), actor, rt.keys, cmd)
+        return _record_url(done, resident_id)
+
+    return _prg(
+        change,
+        lambda e: _number_page(
+            request, resident_id, e.http_status, error=e.message, field=e.field, form=form
+        ),
+    )
+
+
+# -- 支援措置 (OQ-02) ---------------------------------------------------------------------------
+
+PROTECTED_USE_LABELS = {
+    rules.ProtectedUse.BROWSING: "住民基本台帳の一部の写しの閲覧",
+    rules.ProtectedUse.RESIDENT_RECORD_COPY: "住民票の写し・記載事項証明書の交付",
+    rules.ProtectedUse.REMOVED_RECORD_COPY: "除票の写し等の交付",
+    rules.ProtectedUse.FAMILY_REGISTER_SUPPLEMENT_COPY: "戸籍の附票の写しの交付",
+}
+END_REASON_LABELS = {
+    "request": "申出者からの終了の申出",
+    "expired": "期間満了",
+    "unnecessary": "支援の必要がなくなった",
+}
+
+
+def _protection_page(
+    request: Request, resident_id: uuid.UUID, status: int = 200, **ctx: Any
+) -> HTMLResponse:
+    rt = runtime(request)
+    ctx.setdefault("form", {})
+    ctx.setdefault("end", {})
+    return _page(
+        request,
+        "protection.html",
+        status,
+        resident_id=resident_id,
+        uses=[(u.value, label) for u, label in PROTECTED_USE_LABELS.items()],
+        end_reasons=list(END_REASON_LABELS.items()),
+        today=rt.clock.business_date().isoformat(),
+        **ctx,
+    )
+
+
+@router.get(
+    "/residents/{resident_id}/protection",
+    response_class=HTMLResponse,
+    openapi_extra=declares("registry.resident_record"),
+)
+def protection_form(
+    request: Request,
+    resident_id: uuid.UUID,
+    actor: StaffActor,
+    measure: Annotated[uuid.UUID | None, Query()] = None,
+) -> HTMLResponse:
+    r = queries.resident_record(runtime(request).uow(), actor, resident_id)
+    return _protection_page(
+        request,
+        resident_id,
+        r=r,
+        form={"scope": [u.value for u in rules.ProtectedUse]},
+        end={"measure_id": str(measure) if measure else ""},
+    )
+
+
+def _addressee_nos(value: str) -> tuple[int, ...]:
+    """加害者の宛名番号, zero or more, separated by spaces or commas as staff type them."""
+    folded = unicodedata.normalize("NFKC", value).replace(",", " ").replace("、", " ")
+    parts = folded.split()
+    if not all(p.isascii() and p.isdigit() for p in parts):
+        raise DomainError(
+            _invalid_code(),
+            "加害者の宛名番号は数字で入力してください。",
+            field="offender_addressee_nos",
+        )
+    return tuple(int(p) for p in parts)
+
+
+@router.post(
+    "/residents/{resident_id}/protection",
+    response_model=None,
+    openapi_extra=declares("registry.register_protection_measure"),
+)
+def register_protection(
+    request: Request,
+    resident_id: uuid.UUID,
+    actor: StaffActor,
+    scope: Annotated[list[str], Form(max_length=10, default_factory=list)],
+    requested_on: Text = "",
+    valid_from: Text = "",
+    valid_until: OptionalText = "",
+    offender_addressee_nos: OptionalText = "",
+    provisional: Annotated[bool, Form()] = False,
+) -> Response:
+    rt = runtime(request)
+    form: dict[str, Any] = dict(_typed(locals())) | {"scope": scope}
+
+    def change() -> str:
+        cmd = services.ProtectionMeasureRequest(
+            applicant_id=resident_id,
+            requested_on=_date(requested_on, "申出日"),
+            valid_from=_date(valid_from, "開始日"),
+            valid_until=_optional_date(valid_until, "終了予定日"),
+            offender_addressee_nos=_addressee_nos(offender_addressee_nos),
+            scope=tuple(scope),
+            provisional=provisional,
+        )
+        done = services.register_protection_measure(rt.uow(), actor, cmd)
+        return f"/registry/residents/{resident_id}?done=1&measure={done.measure_ids[0]}"
+
+    return _prg(
+        change,
+        lambda e: _protection_page(
+            request, resident_id, e.http_status, error=e.message, field=e.field, form=form
+        ),
+    )
+
+
+@router.post(
+    "/residents/{resident_id}/protection/end",
+    response_model=None,
+    openapi_extra=declares("registry.end_protection_measure"),
+)
+def end_protection(
+    request: Request,
+    resident_id: uuid.UUID,
+    actor: StaffActor,
+    measure_id: Text = "",
+    ended_on: Text = "",
+    end_reason: Text = "",
+) -> Response:
+    rt = runtime(request)
+    end = dict(_typed(locals()))
+
+    def change() -> str:
+        cmd = services.ProtectionMeasureEnd(
+            measure_id=_uuid(measure_id.strip(), "措置番号"),
+            ended_on=_date(ended_on, "終了日"),
+            end_reason=end_reason,
+        )
+        services.end_protection_measure(rt.uow(), actor, cmd)
+        return f"/registry/residents/{resident_id}?done=1"
+
+    return _prg(
+        change,
+        lambda e: _protection_page(
+            request,
+            resident_id,
+            e.http_status,
+            end_error=e.message,
+            form={"scope": [u.value for u in rules.ProtectedUse]},
+            end=end,
+        ),
+    )

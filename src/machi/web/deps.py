@@ -69,6 +69,11 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 API_PROBLEMS = problem_responses(401, 403, 404, 422)
 
 
+# Free text from forms, queries and JSON: no control characters. PostgreSQL refuses NUL
+# in text, and nobody types the others; refusing them at the edge gives a clear 422.
+PLAIN_TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+
+
 def declares(action: str) -> dict[str, Any]:
     """``openapi_extra`` naming the declared action a route performs."""
     return {"x-machi-action": action}
