@@ -52,6 +52,7 @@ test: lint typecheck imports pytest
 
 bench: $(VENV)/.dev
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.registry
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .coverage

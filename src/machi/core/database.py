@@ -129,3 +129,14 @@ def _run_client(server: EmbeddedPostgres, exe: str, *args: str) -> None:
     )
     if done.returncode != 0:
         raise RuntimeError(f"{exe} failed: {done.stderr.strip()[:500]}")
+
+
+def analyze(settings: Settings) -> None:
+    """Refresh planner statistics after a bulk load. Only a table's owner may ANALYZE it,
+    and the application role owns none, so this runs as the owner role."""
+    engine = make_engine(owner_url(settings), pool_size=1)
+    try:
+        with autocommit(engine) as conn:
+            conn.exec_driver_sql("ANALYZE")
+    finally:
+        engine.dispose()

@@ -26,6 +26,7 @@ from rich.progress import (
 from rich.table import Table
 
 from machi.bootstrap import Runtime
+from machi.core import database
 from machi.privacy import services as privacy
 from machi.privacy.actor import Actor
 from machi.privacy.permissions import Affair, Permission
@@ -61,6 +62,8 @@ def import_town_with_progress(rt: Runtime) -> services.ImportReport:
             services.TownImport(),
             on_progress=lambda done: progress.update(task, completed=done),
         )
+    # Fresh statistics, or the planner guesses on empty tables (seen: sequential scans).
+    database.analyze(rt.settings)
     out.print(
         f"取込み完了: 世帯 {report.households:,}、住民 {report.current_residents:,}、"
         f"除票 {report.removed_records:,}、個人番号 {report.individual_numbers:,}"
