@@ -18,6 +18,7 @@ from machi.privacy.models import AuditEntry
 from machi.privacy.permissions import Permission
 from machi.registry import services
 from machi.registry.models import Address
+from machi.registry.rules import ApplicantKind, Identification, IdentityDocument
 from support import Enrolled, LiveServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -59,6 +60,9 @@ def resident(live_server: LiveServer) -> uuid.UUID:
             notified_on=date(2026, 11, 5),
             moved_in_from="架空県見本市中町1番地",
             move_out_certificate=True,
+            identification=Identification(
+                ApplicantKind.SELF, (IdentityDocument.INDIVIDUAL_NUMBER_CARD,)
+            ),
         ),
     )
     rid = done.resident_ids[0]

@@ -50,6 +50,7 @@ def test_move_in_search_move_within_and_certificate(live_server: LiveServer, pag
     page.get_by_label("異動日 (転入した日)").fill("2026-11-01")
     page.get_by_label("転入前の住所").fill("架空県見本市中町3番地")
     page.get_by_label("転出証明書を受け取った").check()
+    page.get_by_label("個人番号カード").check()
     page.get_by_role("button", name="転入を記録").click()
     page.wait_for_url(re.compile(r"/registry/residents/[0-9a-f-]+\?done=1"))
     assert page.get_by_test_id("name").inner_text() == "試験 花子"
@@ -73,8 +74,10 @@ def test_move_in_search_move_within_and_certificate(live_server: LiveServer, pag
     assert "見本町4番地" in page.get_by_test_id("address").inner_text()
 
     # 住民票の写し: the PDF comes back from the form post as a download.
+    certificate_form = page.locator("form[action$='/certificates']")
+    certificate_form.get_by_label("運転免許証").check()
     with page.expect_download() as info:
-        page.get_by_role("button", name="交付 (PDF)").click()
+        certificate_form.get_by_role("button", name="交付 (PDF)").click()
     download = info.value
     pdf = Path(download.path()).read_bytes()
     assert pdf[:5] == b"%PDF-"

@@ -25,6 +25,7 @@ from machi.privacy.permissions import Permission
 from machi.privacy.services import load_roles
 from machi.registry import services
 from machi.registry.models import Address, TownArea
+from machi.registry.rules import ApplicantKind, Identification, IdentityDocument
 from machi.registry.services import (
     Birth,
     CardBasedMoveIn,
@@ -112,6 +113,9 @@ class Town:
             notified_on=date(2026, 11, 24),
             moved_in_from="架空県他市1番地",
             move_out_certificate=True,
+            identification=Identification(
+                ApplicantKind.SELF, (IdentityDocument.INDIVIDUAL_NUMBER_CARD,)
+            ),
         )
 
     def family(self) -> tuple[uuid.UUID, uuid.UUID, uuid.UUID]:
@@ -289,7 +293,14 @@ def test_change_individual_number(rt: Runtime, town: Town) -> None:
         head = town.family()[0] if ok else NOBODY
         first11 = f"{20000000000 + town.serial:011d}"
         number = first11 + str(individual_number_check_digit(first11))
-        cmd = IndividualNumberChange(head, number, effective_on=TODAY)
+        cmd = IndividualNumberChange(
+            head,
+            number,
+            effective_on=TODAY,
+            identification=Identification(
+                ApplicantKind.SELF, (IdentityDocument.INDIVIDUAL_NUMBER_CARD,)
+            ),
+        )
         return services.change_individual_number(rt.uow(), actor, rt.keys, cmd)
 
     table(rt, "registry.change_individual_number", RECORD, RECORDERS, run)

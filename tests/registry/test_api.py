@@ -25,6 +25,7 @@ BODY = {
     "notified_on": "2026-11-16",
     "moved_in_from": "架空県見本市2番地",
     "move_out_certificate": True,
+    "identification": {"applicant": "self", "documents": ["individual_number_card"]},
 }
 
 
@@ -55,7 +56,13 @@ def test_move_in_search_record_move_within(signed_in: TestClient, rt: Runtime) -
     )
     assert moved.status_code == 200, moved.text
     assert signed_in.get(f"/api/registry/residents/{rid}").json()["address"] == "試験町1番地"
-    pdf = signed_in.post("/api/registry/certificates", json={"resident_id": rid})
+    pdf = signed_in.post(
+        "/api/registry/certificates",
+        json={
+            "resident_id": rid,
+            "identification": {"documents": ["drivers_license"]},
+        },
+    )
     assert pdf.status_code == 200 and pdf.content[:5] == b"%PDF-"
     assert pdf.headers["x-machi-issuance-no"]
 

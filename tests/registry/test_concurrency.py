@@ -25,6 +25,7 @@ from machi.privacy.models import AuditEntry
 from machi.privacy.permissions import Permission
 from machi.registry import services
 from machi.registry.models import Address, Resident, ResidentVersion, TownArea
+from machi.registry.rules import ApplicantKind, Identification, IdentityDocument
 from machi.registry.services import Death, HouseholdHeadChange, MoveIn, MoveWithin, NewPerson
 
 TODAY = date(2026, 11, 30)
@@ -95,6 +96,9 @@ def family(migrated_engine: Engine) -> Family:
             notified_on=date(2026, 11, 24),
             moved_in_from="架空県他市1番地",
             move_out_certificate=True,
+            identification=Identification(
+                ApplicantKind.SELF, (IdentityDocument.INDIVIDUAL_NUMBER_CARD,)
+            ),
         ),
     )
     head, wife = done.resident_ids

@@ -34,6 +34,7 @@ from machi.registry import csvio, queries, rules, services
 from machi.registry.csvio import BULK_COLUMNS, CsvError, CsvWriter, Encoding
 from machi.registry.models import Address, Resident, ResidentVersion, TownArea
 from machi.registry.queries import ExportRow
+from machi.registry.rules import ApplicantKind, Identification, IdentityDocument
 from machi.registry.services import Death, MoveIn, MoveWithin, NewPerson, ParsedRow
 from support import assert_access, enrol
 
@@ -95,6 +96,8 @@ def move_in_row(name: str = "架空 太郎", **cells: str) -> dict[str, str]:
         "性別": "1",
         "続柄": "世帯主",
         "本籍": "架空県架空市本町1番地",
+        "届出人": "本人",
+        "本人確認書類": "個人番号カード",
     }
     row.update(cells)
     return row
@@ -211,7 +214,7 @@ def test_wrong_column_count_is_a_row_error() -> None:
     assert bad.command is None and bad.rows == (3,)
     (count, *_) = bad.problems
     assert count.row == 3 and count.column == ""
-    assert "見出し 23 列、この行 4 列" in count.reason
+    assert "見出し 26 列、この行 4 列" in count.reason
 
 
 def test_bad_date_missing_value_and_bad_code_name_row_and_column_never_the_value() -> None:
@@ -489,6 +492,9 @@ def resident_here(rt: Runtime, town: dict[str, int], name: str, lot: str) -> tup
         notified_on=date(2026, 10, 2),
         moved_in_from="架空県他市1番地",
         move_out_certificate=True,
+        identification=Identification(
+            ApplicantKind.SELF, (IdentityDocument.INDIVIDUAL_NUMBER_CARD,)
+        ),
     )
     (rid,) = services.move_in(rt.uow(), CLERK, cmd).resident_ids
     with rt.uow() as uow:
@@ -788,3 +794,15 @@ def test_wrong_password_refuses_the_bulk_load(
     )
     assert isinstance(done.exception, DomainError)
     assert "架空 太郎" not in current_names(rt)
+
+
+def test_move_in_rows_need_the_identity_check_columns() -> None:
+    """REG-CTRL-01 in bulk files: 届出人 and 本人確認書類 are required on 転入 rows, and only
+    document types (never numbers) are accepted."""
+    missing = only(bulk_file([move_in_row(届出人="", 本人確認書類="")]))
+    assert {p.column for p in missing.problems} == {"届出人", "本人確認書類"}
+    unknown = only(bulk_file([move_in_row(本人確認書類="1234-5678")]))
+    assert [p.column for p in unknown.problems] == ["本人確認書類"]
+    assert "1234-5678" not in reasons([unknown])
+    two = only(bulk_file([move_in_row(本人確認書類="資格確認書等・その他の公的書類")]))
+    assert two.command is not None and two.problems == ()

@@ -18,6 +18,7 @@ from machi.privacy.actor import Actor
 from machi.privacy.permissions import Permission
 from machi.registry import rules, services
 from machi.registry.models import Address, ResidentVersion, TownArea
+from machi.registry.rules import ApplicantKind, Identification, IdentityDocument
 from machi.registry.services import Death, HouseholdHeadChange, MoveIn, MoveWithin, NewPerson
 
 CLERK = Actor(
@@ -119,6 +120,9 @@ def story(rt: Runtime) -> Story:
             notified_on=date(2026, 11, 4),
             moved_in_from="架空県他市1番地",
             move_out_certificate=True,
+            identification=Identification(
+                ApplicantKind.SELF, (IdentityDocument.INDIVIDUAL_NUMBER_CARD,)
+            ),
             moved_in_from_local_government_code="999989",
         ),
     )

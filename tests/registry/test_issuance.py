@@ -21,7 +21,7 @@ from machi.registry import services
 from machi.registry.certificates import CertificateKind, CertificateOptions
 from machi.registry.errors import RegistryError
 from machi.registry.models import CertificateIssuance
-from machi.registry.rules import RequesterType
+from machi.registry.rules import ApplicantKind, Identification, IdentityDocument, RequesterType
 from registry.test_services import CLERK, SUPERVISOR, family, lots, number  # noqa: F401
 from support import assert_access
 
@@ -51,6 +51,9 @@ def request(resident_id: uuid.UUID, **options: bool) -> services.CertificateRequ
         kind=CertificateKind.RESIDENT_RECORD_COPY,
         options=CertificateOptions(**options),
         requester_type=RequesterType.SELF,
+        identification=Identification(
+            ApplicantKind.SELF, (IdentityDocument.INDIVIDUAL_NUMBER_CARD,)
+        ),
     )
 
 
@@ -143,6 +146,9 @@ def test_protection_measure_blocks_an_agent_and_alerts(
         kind=CertificateKind.RESIDENT_RECORD_COPY,
         options=CertificateOptions(),
         requester_type=RequesterType.AGENT,
+        identification=Identification(
+            ApplicantKind.AGENT, (IdentityDocument.DRIVERS_LICENSE,), power_of_attorney=True
+        ),
     )
     with pytest.raises(DomainError) as e:
         services.issue_certificate(rt.uow(), CLERK, rt.keys, OFFICE, agent)

@@ -41,6 +41,9 @@ from machi.registry.errors import RegistryError
 from machi.registry.models import CertificateIssuance, ResidentVersion
 from machi.registry.queries import ExportRow, SearchCriteria, SearchRow
 from machi.registry.rules import (
+    ApplicantKind,
+    Identification,
+    IdentityDocument,
     IssuanceChannel,
     ProtectedUse,
     ProtectionMeasureFacts,
@@ -91,6 +94,9 @@ NEEDS_PDFTOTEXT = pytest.mark.skipif(
 DID_NOT_RAISE = pytest.fail.Exception
 
 
+CARD = Identification(ApplicantKind.SELF, (IdentityDocument.INDIVIDUAL_NUMBER_CARD,))
+
+
 def _squeezed(s: str) -> str:
     # pdftotext lays text out with spaces; numbers are compared without them.
     return s.replace(" ", "").replace("　", "")
@@ -110,50 +116,48 @@ def _removed_again(rt: Runtime, rid: uuid.UUID) -> None:
 # -- 6.1 Intake and identity -----------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=DID_NOT_RAISE,
-    reason="defect: MoveIn has no applicant type (本人/代理人), identity-document or 委任状 "
-    "field, so a 転入 commits without them (REG-CTRL-01, 住基法第27条)",
-)
 def test_reg_ctrl_01_move_in_without_applicant_and_identity_documents_is_refused(
     rt: Runtime, lots: list[int]
 ) -> None:
-    # The command as the counter builds it today carries none of the three facts the
-    # acceptance line requires, so committing it must fail validation and write nothing.
+    # Without the applicant and the documents checked, committing must fail validation and
+    # write nothing; an agent also needs the 委任状.
     before = footprint(rt)
-    with pytest.raises(DomainError):
-        services.move_in(rt.uow(), CLERK, move_in_cmd(lots))
+    with pytest.raises(DomainError) as info:
+        services.move_in(rt.uow(), CLERK, move_in_cmd(lots, identification=None))
+    assert info.value.code == RegistryError.IDENTIFICATION_REQUIRED
+    one_weak_document = Identification(ApplicantKind.SELF, (IdentityDocument.HEALTH_INSURANCE,))
+    with pytest.raises(DomainError) as info:
+        services.move_in(rt.uow(), CLERK, move_in_cmd(lots, identification=one_weak_document))
+    assert info.value.code == RegistryError.IDENTIFICATION_REQUIRED
+    agent = Identification(ApplicantKind.AGENT, (IdentityDocument.DRIVERS_LICENSE,))
+    with pytest.raises(DomainError) as info:
+        services.move_in(rt.uow(), CLERK, move_in_cmd(lots, identification=agent))
+    assert info.value.code == RegistryError.POWER_OF_ATTORNEY_REQUIRED
     assert footprint(rt) == before
+    two = Identification(
+        ApplicantKind.SELF, (IdentityDocument.HEALTH_INSURANCE, IdentityDocument.OTHER)
+    )
+    services.move_in(rt.uow(), CLERK, move_in_cmd(lots, identification=two))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=DID_NOT_RAISE,
-    reason="defect: IndividualNumberChange records no presented document "
-    "(個人番号カード / 通知カード+other), so a 個人番号 異動 commits without one (REG-CTRL-02)",
-)
 def test_reg_ctrl_02_number_change_without_a_presented_document_is_refused(
     rt: Runtime, lots: list[int]
 ) -> None:
     (rid,) = services.move_in(rt.uow(), CLERK, move_in_cmd(lots)).resident_ids
     cmd = IndividualNumberChange(rid, number("10000000001"), effective_on=TODAY, claimed_on=TODAY)
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError) as info:
         services.change_individual_number(rt.uow(), CLERK, rt.keys, cmd)
+    assert info.value.code == RegistryError.IDENTIFICATION_REQUIRED
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=DID_NOT_RAISE,
-    reason="defect: CertificateRequest has no identity-document field and issue_certificate "
-    "checks none, although certificates.py says the service does (REG-CTRL-04)",
-)
 def test_reg_ctrl_04_copy_without_an_identity_document_check_is_refused(
     rt: Runtime, lots: list[int]
 ) -> None:
     head = family(rt, lots).resident_ids[0]
-    with pytest.raises(DomainError):
-        services.issue_certificate(rt.uow(), CLERK, rt.keys, OFFICE, copy_request(head))
+    unchecked = replace(copy_request(head), identification=None)
+    with pytest.raises(DomainError) as info:
+        services.issue_certificate(rt.uow(), CLERK, rt.keys, OFFICE, unchecked)
+    assert info.value.code == RegistryError.IDENTIFICATION_REQUIRED
     with rt.uow() as uow:
         assert uow.session.scalars(select(CertificateIssuance)).all() == []
 
@@ -383,7 +387,7 @@ def test_reg_ctrl_23_the_individual_number_check_digit_is_verified(
     and Q1..Q11 are 2,3,4,5,6,7,2,3,4,5,6; Σ P×Q = 2+0+36+40+42+42+10+12+12+10+6 = 212;
     212 mod 11 = 3 (> 1), so the check digit is 11 − 3 = 8."""
     (rid,) = services.move_in(rt.uow(), CLERK, move_in_cmd(lots)).resident_ids
-    good = IndividualNumberChange(rid, "123456789018", effective_on=TODAY)
+    good = IndividualNumberChange(rid, "123456789018", effective_on=TODAY, identification=CARD)
     refused(
         rt,
         lambda: services.change_individual_number(
@@ -400,7 +404,7 @@ def test_reg_ctrl_25_a_number_change_keeps_the_addressee_no(rt: Runtime, lots: l
     (rid,) = services.move_in(rt.uow(), CLERK, move_in_cmd(lots)).resident_ids
     addressee_no = resident(rt, rid).addressee_no
     old, new = "123456789018", number("10000000002")
-    cmd = IndividualNumberChange(rid, old, effective_on=TODAY)
+    cmd = IndividualNumberChange(rid, old, effective_on=TODAY, identification=CARD)
     services.change_individual_number(rt.uow(), CLERK, rt.keys, cmd)
     services.change_individual_number(
         rt.uow(), CLERK, rt.keys, replace(cmd, individual_number=new, claimed_on=TODAY)
@@ -524,6 +528,7 @@ def test_reg_ctrl_33_a_protection_measure_blocks_others_and_unattended_channels(
         requester_type=RequesterType.HOUSEHOLD_MEMBER,
         requester_resident_id=head,
         requester_addressee_no=offender_no,
+        identification=CARD,
     )
     with pytest.raises(DomainError) as info:
         services.issue_certificate(rt.uow(), CLERK, rt.keys, OFFICE, by_husband)

@@ -36,6 +36,7 @@ from machi.registry.models import (
     ResidentVersion,
     TownArea,
 )
+from machi.registry.rules import ApplicantKind, Identification, IdentityDocument
 from machi.registry.services import (
     Birth,
     CardBasedMoveIn,
@@ -186,6 +187,9 @@ def move_in_cmd(lots: list[int], *persons: NewPerson, **kw: Any) -> MoveIn:
         "moved_in_from": "架空県架空市中町1番地",
         "moved_in_from_local_government_code": FORMER_TOWN,
         "move_out_certificate": True,
+        "identification": Identification(
+            ApplicantKind.SELF, (IdentityDocument.INDIVIDUAL_NUMBER_CARD,)
+        ),
     }
     values.update(kw)
     return MoveIn(**values)
@@ -858,7 +862,14 @@ def test_change_individual_number_goes_through_the_vault(rt: Runtime, lots: list
     same transaction, never in the audit detail or an event."""
     (rid,) = services.move_in(rt.uow(), CLERK, move_in_cmd(lots)).resident_ids
     first, second = number("10000000001"), number("10000000002")
-    cmd = IndividualNumberChange(rid, first, effective_on=TODAY)
+    cmd = IndividualNumberChange(
+        rid,
+        first,
+        effective_on=TODAY,
+        identification=Identification(
+            ApplicantKind.SELF, (IdentityDocument.INDIVIDUAL_NUMBER_CARD,)
+        ),
+    )
     services.change_individual_number(rt.uow(), CLERK, rt.keys, cmd)
     services.change_individual_number(
         rt.uow(), CLERK, rt.keys, replace(cmd, individual_number=second, claimed_on=TODAY)

@@ -65,6 +65,8 @@ GOOD = {
     "registered_domicile": "架空県架空市本町1番地",
     "family_register_head": "画面 一郎",
     "move_out_certificate": "true",
+    "applicant": "self",
+    "identity_documents": "individual_number_card",
 }
 
 

@@ -20,6 +20,7 @@ from machi.privacy.models import AuditEntry
 from machi.privacy.permissions import Permission
 from machi.registry import services
 from machi.registry.models import Address, TownArea
+from machi.registry.rules import ApplicantKind, Identification, IdentityDocument
 from support import enrol, sign_in
 
 COUNTED = (
@@ -40,6 +41,10 @@ READS = (
     "registry.household",
     "registry.search_residents",
 )
+
+
+# The counter's 本人確認 as the number form posts it (REG-CTRL-02).
+CHECKED = {"applicant": "self", "identity_documents": "individual_number_card"}
 
 
 def footprint(rt: Runtime) -> dict[str, int]:
@@ -133,6 +138,9 @@ def moved_in(rt: Runtime, address_id: int, *persons: services.NewPerson) -> list
         notified_on=date(2026, 11, 12),
         moved_in_from="架空県見本市1番地",
         move_out_certificate=True,
+        identification=Identification(
+            ApplicantKind.SELF, (IdentityDocument.INDIVIDUAL_NUMBER_CARD,)
+        ),
     )
     return list(services.move_in(rt.uow(), SEEDER, cmd).resident_ids)
 
@@ -400,7 +408,11 @@ def test_individual_number_change_is_for_the_number_right_only(
     before = footprint(rt)
     r = client.post(
         f"/registry/residents/{rid}/individual-number",
-        data={"individual_number": fictitious_number("10000000001"), "effective_on": "2026-11-30"},
+        data={
+            "individual_number": fictitious_number("10000000001"),
+            "effective_on": "2026-11-30",
+            **CHECKED,
+        },
     )
     assert r.status_code == 403
     assert client.get(f"/registry/residents/{rid}/individual-number").status_code == 403
@@ -426,7 +438,7 @@ def test_individual_number_change(client: TestClient, rt: Runtime, town: int) ->
     before = footprint(rt)
     refused = client.post(
         f"/registry/residents/{rid}/individual-number",
-        data={"individual_number": bad, "effective_on": "2026-11-30"},
+        data={"individual_number": bad, "effective_on": "2026-11-30", **CHECKED},
     )
     assert refused.status_code == 422 and "個人番号の形式が正しくありません" in refused.text
     assert bad not in refused.text and bad[:8] not in refused.text
@@ -435,7 +447,7 @@ def test_individual_number_change(client: TestClient, rt: Runtime, town: int) ->
     spaced = f"{good[:4]} {good[4:8]} {good[8:]}"
     r = client.post(
         f"/registry/residents/{rid}/individual-number",
-        data={"individual_number": spaced, "effective_on": "2026-11-30"},
+        data={"individual_number": spaced, "effective_on": "2026-11-30", **CHECKED},
         follow_redirects=False,
     )
     assert r.status_code == 303

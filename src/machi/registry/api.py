@@ -159,6 +159,17 @@ class PersonIn(BaseModel):
     family_register_head: Annotated[str | None, Field(max_length=100, pattern=PLAIN_TEXT)] = None
 
 
+class IdentificationIn(BaseModel):
+    """本人確認 at the counter (REG-CTRL-01, -04): document TYPES only, never numbers."""
+
+    applicant: rules.ApplicantKind = rules.ApplicantKind.SELF
+    documents: Annotated[list[rules.IdentityDocument], Field(max_length=6)]
+    power_of_attorney: bool = False
+
+    def to_rule(self) -> rules.Identification:
+        return rules.Identification(self.applicant, tuple(self.documents), self.power_of_attorney)
+
+
 class MoveInIn(BaseModel):
     """転入届 of one person forming a new household."""
 
@@ -172,6 +183,7 @@ class MoveInIn(BaseModel):
     from_abroad: bool = False
     # The paper 転出証明書 was received (REG-CTRL-08); not asked for a 転入 from abroad.
     move_out_certificate: bool = False
+    identification: IdentificationIn
 
 
 class RecordedOut(BaseModel):
@@ -217,6 +229,7 @@ def move_in(request: Request, body: MoveInIn, actor: ApiActor) -> RecordedOut:
         moved_in_from=body.moved_in_from,
         from_abroad=body.from_abroad,
         move_out_certificate=body.move_out_certificate,
+        identification=body.identification.to_rule(),
     )
     return _recorded(services.move_in(rt.uow(), actor, cmd))
 
@@ -261,6 +274,7 @@ class CertificateIn(BaseModel):
     include_relationship: bool = False
     include_registered_domicile: bool = False
     include_individual_number: bool = False
+    identification: IdentificationIn
 
 
 @router.post(
@@ -283,6 +297,7 @@ def issue_certificate(request: Request, body: CertificateIn, actor: ApiActor) ->
             include_individual_number=body.include_individual_number,
         ),
         requester_type=body.requester_type,
+        identification=body.identification.to_rule(),
     )
     office = services.IssuingOffice.from_settings(rt.settings)
     issued = services.issue_certificate(rt.uow(), actor, rt.keys, office, cmd)

@@ -48,6 +48,12 @@ from machi.core.errors import CoreError, DomainError
 from machi.core.wareki import parse_wareki
 from machi.registry import rules
 from machi.registry.queries import ExportRow
+from machi.registry.rules import (
+    IDENTITY_DOCUMENT_LABELS,
+    ApplicantKind,
+    Identification,
+    IdentityDocument,
+)
 from machi.registry.services import (
     Death,
     MoveIn,
@@ -156,6 +162,11 @@ BULK_COLUMNS: tuple[Column, ...] = (
     Column("residence_period", "在留期間"),
     Column("residence_expires_on", "在留期間の満了の日"),
     Column("residence_card_no", "在留カード等の番号"),
+    # 本人確認 at the counter (REG-CTRL-01): who applied, the document types (codes or
+    # labels joined by 「・」), and the 委任状 for an agent. Types only, never numbers.
+    Column("applicant", "届出人"),
+    Column("identity_documents", "本人確認書類"),
+    Column("power_of_attorney", "委任状"),
 )
 
 REPORT_COLUMNS: tuple[Column, ...] = (
@@ -526,6 +537,9 @@ _USES: dict[_Kind, dict[str, bool]] = {
         "birth_date": True,
         "sex": True,
         "relationship": True,
+        "applicant": True,
+        "identity_documents": True,
+        "power_of_attorney": False,
     }
     | {c: False for c in _OPTIONAL_PERSON},
     _Kind.MOVE_WITHIN: {
@@ -556,6 +570,47 @@ def _addressee_no(cell: str) -> int | None:
     return int(digits)
 
 
+_APPLICANTS = {
+    "本人": ApplicantKind.SELF,
+    "同一世帯": ApplicantKind.HOUSEHOLD_MEMBER,
+    "同一世帯の者": ApplicantKind.HOUSEHOLD_MEMBER,
+    "代理人": ApplicantKind.AGENT,
+} | {k.value: k for k in ApplicantKind}
+_DOCUMENTS = {label: doc for doc, label in IDENTITY_DOCUMENT_LABELS.items()} | {
+    d.value: d for d in IdentityDocument
+}
+
+
+def _applicant(cell: str) -> ApplicantKind | None:
+    text = _fold(cell)
+    if not text:
+        return None
+    if text not in _APPLICANTS:
+        raise _Bad("届出人は 本人・同一世帯・代理人 のいずれかで入力してください。")
+    return _APPLICANTS[text]
+
+
+def _documents(cell: str) -> tuple[IdentityDocument, ...] | None:
+    parts = [p for p in re.split(r"[・;；,、]", _fold(cell)) if p]
+    if not parts:
+        return None
+    unknown = [p for p in parts if p not in _DOCUMENTS]
+    if unknown:
+        raise _Bad("本人確認書類の種類が正しくありません (例: 個人番号カード)。")
+    return tuple(_DOCUMENTS[p] for p in parts)
+
+
+def _yes_no(cell: str) -> bool | None:
+    text = _fold(cell)
+    if not text:
+        return None
+    if text in ("有", "あり", "1", "true", "TRUE"):
+        return True
+    if text in ("無", "なし", "0", "false", "FALSE"):
+        return False
+    raise _Bad("有 または 無 で入力してください。")
+
+
 _READERS: dict[str, Callable[[str], object]] = {
     "addressee_no": _addressee_no,
     "effective_on": _optional_date,
@@ -578,6 +633,9 @@ _READERS: dict[str, Callable[[str], object]] = {
     "residence_period": _text,
     "residence_expires_on": _optional_date,
     "residence_card_no": _upper_code,
+    "applicant": _applicant,
+    "identity_documents": _documents,
+    "power_of_attorney": _yes_no,
 }
 
 
@@ -768,6 +826,11 @@ def _parsed(lines: Sequence[_Line]) -> ParsedRow:
             # The layout's contract (docs/registry-csv.md): a 転入 row is a notice whose
             # 転出証明書 the counter received; rows without one do not belong in a bulk file.
             move_out_certificate=True,
+            identification=Identification(
+                applicant=v["applicant"],
+                documents=v["identity_documents"],
+                power_of_attorney=bool(v.get("power_of_attorney")),
+            ),
         )
         return ParsedRow(
             rows, move_in, town_area_code=v["town_area_code"], lot=v["lot"], columns=FIELD_COLUMNS

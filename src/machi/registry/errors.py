@@ -56,9 +56,15 @@ class RegistryError(StrEnum):
     SEARCH_CRITERIA_INSUFFICIENT = "registry.search_criteria_insufficient"
     ADDRESS_NOT_IN_MASTER = "registry.address_not_in_master"
     MOVE_OUT_CERTIFICATE_REQUIRED = "registry.move_out_certificate_required"
+    IDENTIFICATION_REQUIRED = "registry.identification_required"
+    POWER_OF_ATTORNEY_REQUIRED = "registry.power_of_attorney_required"
 
 
 MESSAGES: dict[RegistryError, str] = {
+    RegistryError.IDENTIFICATION_REQUIRED: (
+        "本人確認書類を記録してください (顔写真付きの書類1点、またはその他の書類2点)。"
+    ),
+    RegistryError.POWER_OF_ATTORNEY_REQUIRED: "代理人による届出・請求には委任状が必要です。",
     RegistryError.MOVE_OUT_CERTIFICATE_REQUIRED: (
         "転出証明書を受け取ったことを確認してください (国外からの転入と特例転入を除きます)。"
     ),

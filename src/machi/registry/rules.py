@@ -1292,3 +1292,78 @@ def protection_extension_opens_on(valid_until: date) -> date:
 def check_protection_period(valid_from: date, valid_until: date) -> None:
     if valid_until < valid_from:
         raise _fail(RegistryError.PROTECTION_MEASURE_PERIOD_INVALID, "valid_until")
+
+
+# -- 本人確認 (identity check at the counter) -----------------------------------------------
+
+
+class ApplicantKind(StrEnum):
+    """Who stands at the counter for a 届出 or 請求 (住基法 第27条)."""
+
+    SELF = "self"  # 本人
+    HOUSEHOLD_MEMBER = "household_member"  # 同一世帯の者
+    AGENT = "agent"  # 代理人 (任意代理: 委任状 required)
+
+
+class IdentityDocument(StrEnum):
+    """The document types the counter checks (番号法 第16条, 住基法 第27条, 住基法施行令
+    第30条の2 and the 本人確認 rules of 住基法施行規則). Only the TYPE is recorded, never
+    the document's number or content."""
+
+    INDIVIDUAL_NUMBER_CARD = "individual_number_card"  # 個人番号カード
+    DRIVERS_LICENSE = "drivers_license"  # 運転免許証
+    PASSPORT = "passport"  # 旅券
+    RESIDENCE_CARD = "residence_card"  # 在留カード・特別永住者証明書
+    HEALTH_INSURANCE = "health_insurance"  # 資格確認書等 (two documents needed)
+    OTHER = "other"  # その他の官公署発行書類
+
+
+IDENTITY_DOCUMENT_LABELS: dict[IdentityDocument, str] = {
+    IdentityDocument.INDIVIDUAL_NUMBER_CARD: "個人番号カード",
+    IdentityDocument.DRIVERS_LICENSE: "運転免許証",
+    IdentityDocument.PASSPORT: "旅券",
+    IdentityDocument.RESIDENCE_CARD: "在留カード等",  # incl. 特別永住者証明書
+    IdentityDocument.HEALTH_INSURANCE: "資格確認書等",
+    IdentityDocument.OTHER: "その他の公的書類",
+}
+
+# Documents with a photo prove identity alone; others need a second one (REG-CTRL-01).
+_PHOTO_DOCUMENTS = frozenset(
+    {
+        IdentityDocument.INDIVIDUAL_NUMBER_CARD,
+        IdentityDocument.DRIVERS_LICENSE,
+        IdentityDocument.PASSPORT,
+        IdentityDocument.RESIDENCE_CARD,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Identification:
+    """What the counter checked before accepting a 届出 or 請求 (REG-CTRL-01, -04)."""
+
+    applicant: ApplicantKind
+    documents: tuple[IdentityDocument, ...]
+    power_of_attorney: bool = False  # 委任状, for an 代理人
+
+
+def check_identification(ident: Identification | None) -> None:
+    """A 届出 or 請求 is accepted only after the applicant's identity was checked: one photo
+    document or two others, and a 委任状 when an agent applies (住基法 第27条; controls.md
+    ACC-01; registry.md REG-CTRL-01, -04). Raises; writes nothing."""
+    if ident is None or not ident.documents:
+        raise _fail(RegistryError.IDENTIFICATION_REQUIRED, "identification")
+    photo = any(d in _PHOTO_DOCUMENTS for d in ident.documents)
+    if not photo and len(set(ident.documents)) < 2:
+        raise _fail(RegistryError.IDENTIFICATION_REQUIRED, "identification")
+    if ident.applicant is ApplicantKind.AGENT and not ident.power_of_attorney:
+        raise _fail(RegistryError.POWER_OF_ATTORNEY_REQUIRED, "identification")
+
+
+def identification_detail(ident: Identification) -> dict[str, object]:
+    """What the audit row keeps: codes only."""
+    return {
+        "applicant": ident.applicant.value,
+        "identity_documents": sorted(d.value for d in ident.documents),
+        "power_of_attorney": ident.power_of_attorney,
+    }

@@ -108,6 +108,7 @@ from machi.registry.rules import (
     ChangeReason,
     ForeignResidentClass,
     HouseholdMember,
+    Identification,
     NoticeKind,
     ProtectedUse,
     Relationship,
@@ -234,6 +235,8 @@ class MoveIn(_Redacted):
     household_id: uuid.UUID | None = None
     # Must be confirmed by whoever enters the 転入: a missing paper is not assumed.
     move_out_certificate: bool = False
+    # Who applied and which identity documents the counter checked (REG-CTRL-01).
+    identification: Identification | None = None
     expected_household_version: int | None = None
 
 
@@ -385,6 +388,8 @@ class IndividualNumberChange(_Redacted):
     effective_on: date
     claimed_on: date | None = None
     expected_version: int | None = None
+    # The 個人番号カード or 通知カード and identity documents shown (REG-CTRL-02).
+    identification: Identification | None = None
 
 
 @dataclass(frozen=True, repr=False)
@@ -1330,6 +1335,7 @@ def _do_move_in(
     planned_move_out_on: date | None,
 ) -> Recorded:
     staff = _staff_id(uow, actor, Permission.REGISTRY_RECORD_CHANGE, action)
+    rules.check_identification(cmd.identification)
     if planned_move_out_on is not None:
         if cmd.from_abroad:
             raise _invalid("from_abroad", "国外からの転入に転入届の特例は使えません。")
@@ -1400,6 +1406,7 @@ def _do_move_in(
                 "new_household": entered.new_household,
                 "move_out_certificate": certificate,
                 "late_notice": late,
+                **rules.identification_detail(cmd.identification),  # type: ignore[arg-type]
             },
         )
         for rid in entered.resident_ids:
@@ -2143,6 +2150,7 @@ def change_individual_number(
         uow, actor, Permission.REGISTRY_RECORD_CHANGE, "registry.change_individual_number"
     )
     reason = ChangeReason.INDIVIDUAL_NUMBER_CHANGE
+    rules.check_identification(cmd.identification)
     with uow, _translated():
         rules.check_individual_number(cmd.individual_number)
         rules.check_change_dates(
@@ -2163,6 +2171,7 @@ def change_individual_number(
                 "change_reason": reason.value,
                 "fields": ["individual_number"],
                 "first_assignment": first,
+                **rules.identification_detail(cmd.identification),  # type: ignore[arg-type]
             },
         )
         uow.emit(
@@ -3129,6 +3138,8 @@ class CertificateRequest:
     requester_addressee_no: int | None = None
     officer_reviewed: bool = False
     place: str = "本庁"
+    # Who asked and which identity documents the counter checked (REG-CTRL-04).
+    identification: Identification | None = None
 
 
 @dataclass(frozen=True)
@@ -3263,6 +3274,7 @@ def issue_certificate(
     alert for the privacy officer are recorded in a transaction of their own (REG-CTRL-33)."""
     if not cmd.resident_ids:
         raise _invalid("resident_ids", "交付する人を選んでください。")
+    rules.check_identification(cmd.identification)
     today = uow.clock.business_date()
     use = (
         rules.ProtectedUse.REMOVED_RECORD_COPY
@@ -3396,6 +3408,7 @@ def _issue(
             "issuance_no": issuance_no,
             "kind": cmd.kind.value,
             "requester_type": cmd.requester_type.value,
+            **rules.identification_detail(cmd.identification),  # type: ignore[arg-type]
             "includes": [f.name for f in fields(cmd.options) if getattr(cmd.options, f.name)],
         },
     )

@@ -44,11 +44,40 @@ def _invalid_code() -> Any:
 
 
 def _page(request: Request, template: str, status: int = 200, **ctx: Any) -> HTMLResponse:
-    return render(request, f"registry/{template}", status, wareki=_wareki, **ctx)
+    return render(
+        request,
+        f"registry/{template}",
+        status,
+        wareki=_wareki,
+        identity_documents=IDENTITY_DOCUMENTS,
+        **ctx,
+    )
 
 
 def _wareki(d: date | None) -> str:
     return to_wareki(d) if d else ""
+
+
+IDENTITY_DOCUMENTS = [(d.value, label) for d, label in rules.IDENTITY_DOCUMENT_LABELS.items()]
+Documents = Annotated[list[str], Form()]
+
+
+def _identification(
+    applicant: str, documents: list[str], power_of_attorney: bool
+) -> rules.Identification:
+    """The counter's 本人確認 from the form; an unknown code is treated as not given, so the
+    rule refuses with its own message rather than a 500."""
+    kinds = [d for d in documents if d in rules.IdentityDocument._value2member_map_]
+    kind = (
+        rules.ApplicantKind(applicant)
+        if applicant in rules.ApplicantKind._value2member_map_
+        else rules.ApplicantKind.SELF
+    )
+    return rules.Identification(
+        applicant=kind,
+        documents=tuple(rules.IdentityDocument(d) for d in kinds),
+        power_of_attorney=power_of_attorney,
+    )
 
 
 # -- search --------------------------------------------------------------------------------
@@ -193,6 +222,9 @@ def move_in(
     family_register_head: OptionalText = "",
     from_abroad: Annotated[bool, Form()] = False,
     move_out_certificate: Annotated[bool, Form()] = False,
+    applicant: Text = "self",
+    identity_documents: Documents = [],  # noqa: B006 — FastAPI copies form defaults
+    power_of_attorney: Annotated[bool, Form()] = False,
 ) -> Response:
     rt = runtime(request)
     form = dict(_typed(locals()))
@@ -217,6 +249,7 @@ def move_in(
             moved_in_from=moved_in_from.strip(),
             from_abroad=from_abroad,
             move_out_certificate=move_out_certificate,
+            identification=_identification(applicant, identity_documents, power_of_attorney),
         )
         return services.move_in(rt.uow(), actor, cmd)
 
@@ -289,6 +322,9 @@ def issue_certificate(
     include_relationship: Annotated[bool, Form()] = False,
     include_registered_domicile: Annotated[bool, Form()] = False,
     include_individual_number: Annotated[bool, Form()] = False,
+    applicant: Text = "self",
+    identity_documents: Documents = [],  # noqa: B006 — FastAPI copies form defaults
+    power_of_attorney: Annotated[bool, Form()] = False,
 ) -> Response:
     rt = runtime(request)
     try:
@@ -302,6 +338,7 @@ def issue_certificate(
                 include_individual_number=include_individual_number,
             ),
             requester_type=RequesterType(requester_type),
+            identification=_identification(applicant, identity_documents, power_of_attorney),
         )
     except ValueError:
         return _page(
@@ -1172,6 +1209,9 @@ def change_individual_number(
     individual_number: Annotated[str, Form(max_length=40)] = "",
     effective_on: Text = "",
     claimed_on: OptionalText = "",
+    applicant: Text = "self",
+    identity_documents: Documents = [],  # noqa: B006 — FastAPI copies form defaults
+    power_of_attorney: Annotated[bool, Form()] = False,
 ) -> Response:
     rt = runtime(request)
     _require_number_right(request, actor, resident_id)
@@ -1184,6 +1224,7 @@ def change_individual_number(
             individual_number=_number_as_typed(individual_number),
             effective_on=_date(effective_on, "異動日"),
             claimed_on=_optional_date(claimed_on, "請求日"),
+            identification=_identification(applicant, identity_documents, power_of_attorney),
         )
         done = services.change_individual_number(rt.uow(), actor, rt.keys, cmd)
         return _record_url(done, resident_id)
