@@ -1230,3 +1230,56 @@ def export_residents(
                 outcome="failed",
                 detail={"bulk": True, "count": count, **_flags(as_of_given=as_of is not None)},
             )
+
+
+@dataclass(frozen=True)
+class ProtectionMeasureView:
+    """A 支援措置 as the officer manages it: dates, scope codes and flags; the 加害者 only as
+    a count (their 宛名番号 stay on the record for the issuing check)."""
+
+    measure_id: uuid.UUID
+    applicant: bool
+    requested_on: date
+    valid_from: date
+    valid_until: date
+    ended_on: date | None
+    provisional: bool
+    scope: tuple[str, ...]
+    offenders: int
+
+
+@authorised(Permission.REGISTRY_MANAGE_PROTECTION)
+def protection_measures(
+    uow: UnitOfWork, actor: Actor, resident_id: uuid.UUID
+) -> list[ProtectionMeasureView]:
+    """The resident's 支援措置, newest first, so the officer can extend or end the right one
+    (OQ-02). Reading them is audited like any record read."""
+    with uow:
+        rows = uow.session.scalars(
+            select(ProtectionMeasure)
+            .where(ProtectionMeasure.resident_id == resident_id)
+            .order_by(ProtectionMeasure.valid_from.desc(), ProtectionMeasure.registered_at.desc())
+        ).all()
+        views = [
+            ProtectionMeasureView(
+                m.id,
+                m.applicant,
+                m.requested_on,
+                m.valid_from,
+                m.valid_until,
+                m.ended_on,
+                m.provisional,
+                tuple(m.scope),
+                len(m.offender_addressee_nos),
+            )
+            for m in rows
+        ]
+        audit.record(
+            uow,
+            actor,
+            action="registry.protection_measures",
+            subjects=[resident_id],
+            detail={"count": len(views)},
+        )
+        uow.commit()
+    return views

@@ -1273,7 +1273,7 @@ def _protection_page(
 @router.get(
     "/residents/{resident_id}/protection",
     response_class=HTMLResponse,
-    openapi_extra=declares("registry.resident_record"),
+    openapi_extra=declares("registry.protection_measures"),
 )
 def protection_form(
     request: Request,
@@ -1281,13 +1281,18 @@ def protection_form(
     actor: StaffActor,
     measure: Annotated[uuid.UUID | None, Query()] = None,
 ) -> HTMLResponse:
-    r = queries.resident_record(runtime(request).uow(), actor, resident_id)
+    rt = runtime(request)
+    r = queries.resident_record(rt.uow(), actor, resident_id)
+    measures = queries.protection_measures(rt.uow(), actor, resident_id)
+    current = next((m for m in measures if m.ended_on is None), None)
+    chosen = measure or (current.measure_id if current else None)
     return _protection_page(
         request,
         resident_id,
         r=r,
+        measures=measures,
         form={"scope": [u.value for u in rules.ProtectedUse]},
-        end={"measure_id": str(measure) if measure else ""},
+        end={"measure_id": str(chosen) if chosen else ""},
     )
 
 
