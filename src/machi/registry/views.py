@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from machi.core.errors import DomainError
+from machi.core.errors import CoreError, DomainError
 from machi.core.wareki import to_wareki
 from machi.privacy import access, vault
 from machi.privacy.actor import Actor
@@ -34,13 +34,9 @@ def _date(value: str, field: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise DomainError(_invalid_code(), f"{field}を正しい日付で入力してください。") from None
-
-
-def _invalid_code() -> Any:
-    from machi.core.errors import CoreError
-
-    return CoreError.INVALID_INPUT
+        raise DomainError(
+            CoreError.INVALID_INPUT, f"{field}を正しい日付で入力してください。"
+        ) from None
 
 
 def _page(request: Request, template: str, status: int = 200, **ctx: Any) -> HTMLResponse:
@@ -165,31 +161,36 @@ def resident_page(
 # -- 異動 ------------------------------------------------------------------------------------
 
 
-def _changed(
-    request: Request,
-    actor: Actor,
-    change: Callable[[], services.Recorded],
-    form_page: str,
-    **ctx: Any,
-) -> Response:
-    """Run one 異動; on success go to the record (PRG), on refusal show the form again with
-    the message and what was typed."""
+def _prg(change: Callable[[], str], again: Callable[[DomainError], Response]) -> Response:
+    """Run one command: on success go to the URL it returns (303, so a reload cannot send it
+    twice); on refusal answer ``again`` (the form with the message; nothing was written)."""
     try:
-        done = change()
+        target = change()
     except DomainError as e:
-        rt = runtime(request)
-        return _page(
-            request,
-            form_page,
-            e.http_status,
-            error=e.message,
-            field=e.field,
-            towns=queries.town_areas(rt.uow(), actor),
-            **ctx,
-        )
-    target = done.resident_ids[0]
+        return again(e)
+    return RedirectResponse(target, status_code=303)
+
+
+def _record_url(done: services.Recorded, resident_id: uuid.UUID) -> str:
     flag = "&late=1" if done.late_notice else ""
-    return RedirectResponse(f"/registry/residents/{target}?done=1{flag}", status_code=303)
+    return f"/registry/residents/{resident_id}?done=1{flag}"
+
+
+def _changed(
+    change: Callable[[], services.Recorded], again: Callable[[DomainError], Response]
+) -> Response:
+    """One 異動 from a form: to the record on success, ``again`` on refusal."""
+
+    def run() -> str:
+        done = change()
+        return _record_url(done, done.resident_ids[0])
+
+    return _prg(run, again)
+
+
+def _refused(request: Request, e: DomainError) -> HTMLResponse:
+    """The refusal of a form posted from the record page: the message, nothing written."""
+    return _page(request, "error_form.html", e.http_status, error=e.message)
 
 
 @router.get("/move-in", response_class=HTMLResponse, openapi_extra=declares("registry.town_areas"))
@@ -253,14 +254,20 @@ def move_in(
         )
         return services.move_in(rt.uow(), actor, cmd)
 
-    return _changed(
-        request,
-        actor,
-        change,
-        "move_in.html",
-        form=form,
-        today=rt.clock.business_date().isoformat(),
-    )
+    def again(e: DomainError) -> Response:
+        # The form again, with what was typed and where it went wrong.
+        return _page(
+            request,
+            "move_in.html",
+            e.http_status,
+            error=e.message,
+            field=e.field,
+            towns=queries.town_areas(rt.uow(), actor),
+            form=form,
+            today=rt.clock.business_date().isoformat(),
+        )
+
+    return _changed(change, again)
 
 
 def _typed(values: dict[str, Any]) -> dict[str, Any]:
@@ -298,10 +305,7 @@ def move_within(
         )
         return services.move_within(rt.uow(), actor, cmd)
 
-    try:
-        return _changed(request, actor, change, "error_form.html")
-    except DomainError as e:
-        return _page(request, "error_form.html", e.http_status, error=e.message)
+    return _changed(change, lambda e: _refused(request, e))
 
 
 # -- certificates --------------------------------------------------------------------------
@@ -413,7 +417,7 @@ def move_out(
         )
         return services.planned_move_out(rt.uow(), actor, cmd)
 
-    return _changed(request, actor, change, "error_form.html")
+    return _changed(change, lambda e: _refused(request, e))
 
 
 @router.post(
@@ -438,7 +442,7 @@ def death(
         )
         return services.death(rt.uow(), actor, cmd)
 
-    return _changed(request, actor, change, "error_form.html")
+    return _changed(change, lambda e: _refused(request, e))
 
 
 @router.post(
@@ -473,7 +477,7 @@ def birth(
         )
         return services.birth(rt.uow(), actor, cmd)
 
-    return _changed(request, actor, change, "error_form.html")
+    return _changed(change, lambda e: _refused(request, e))
 
 
 # -- four-eyes: the approval queue (REG-CTRL-11) ------------------------------------------------
@@ -564,27 +568,12 @@ def request_deletion(
 # -- shared by the pages below: PRG and what staff type ---------------------------------------
 
 
-def _prg(change: Callable[[], str], again: Callable[[DomainError], Response]) -> Response:
-    """Run one command: on success go to the URL it returns (303, so a reload cannot send it
-    twice); on refusal answer ``again`` (the form with the message; nothing was written)."""
-    try:
-        target = change()
-    except DomainError as e:
-        return again(e)
-    return RedirectResponse(target, status_code=303)
-
-
-def _record_url(done: services.Recorded, resident_id: uuid.UUID) -> str:
-    flag = "&late=1" if done.late_notice else ""
-    return f"/registry/residents/{resident_id}?done=1{flag}"
-
-
 def _uuid(value: str, field: str) -> uuid.UUID:
     try:
         return uuid.UUID(value)
     except ValueError:
         raise DomainError(
-            _invalid_code(), f"{field}の指定が正しくありません。", field=field
+            CoreError.INVALID_INPUT, f"{field}の指定が正しくありません。", field=field
         ) from None
 
 
@@ -606,7 +595,9 @@ def _typed_relationships(member: list[str], relationship: list[str]) -> dict[str
     """Resident id (as in the form) → the 続柄 typed on that row. Rows are parallel lists,
     so a tampered form with lists of different lengths is refused rather than misaligned."""
     if len(member) != len(relationship):
-        raise DomainError(_invalid_code(), "入力内容に誤りがあります。画面を開き直してください。")
+        raise DomainError(
+            CoreError.INVALID_INPUT, "入力内容に誤りがあります。画面を開き直してください。"
+        )
     return dict(zip(member, relationship, strict=True))
 
 
@@ -907,7 +898,9 @@ def _corrected_value(item: str, value: str) -> object:
         return _date(value, label)
     if item == "sex":
         if value not in ("1", "2"):
-            raise DomainError(_invalid_code(), "性別は男か女を選んでください。", field="value")
+            raise DomainError(
+                CoreError.INVALID_INPUT, "性別は男か女を選んでください。", field="value"
+            )
         return int(value)
     return value
 
@@ -958,10 +951,14 @@ def request_correction(
 
     def change() -> str:
         if item not in CORRECTABLE_ITEMS:
-            raise DomainError(_invalid_code(), "修正する記載事項を選んでください。", field="item")
+            raise DomainError(
+                CoreError.INVALID_INPUT, "修正する記載事項を選んでください。", field="item"
+            )
         reasons = {r.value: r for r in CORRECTION_REASONS}
         if change_reason not in reasons:
-            raise DomainError(_invalid_code(), "異動事由を選んでください。", field="change_reason")
+            raise DomainError(
+                CoreError.INVALID_INPUT, "異動事由を選んでください。", field="change_reason"
+            )
         cmd = services.ExOfficioCorrection(
             resident_id=resident_id,
             corrections={item: _corrected_value(item, value)},
@@ -1030,7 +1027,9 @@ def request_entry(
     def change() -> str:
         reasons = {r.value: r for r in ENTRY_REASONS}
         if change_reason not in reasons:
-            raise DomainError(_invalid_code(), "異動事由を選んでください。", field="change_reason")
+            raise DomainError(
+                CoreError.INVALID_INPUT, "異動事由を選んでください。", field="change_reason"
+            )
         address_id = queries.find_address(rt.uow(), actor, town_area_code, lot)
         person = services.NewPerson(
             name=name.strip(),
@@ -1302,7 +1301,7 @@ def _addressee_nos(value: str) -> tuple[int, ...]:
     parts = folded.split()
     if not all(p.isascii() and p.isdigit() for p in parts):
         raise DomainError(
-            _invalid_code(),
+            CoreError.INVALID_INPUT,
             "加害者の宛名番号は数字で入力してください。",
             field="offender_addressee_nos",
         )
