@@ -7,16 +7,17 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select, text
 
 from machi.bootstrap import Runtime
+from machi.core.clock import JST
 from machi.privacy.actor import Actor
 from machi.privacy.permissions import Permission
-from machi.registry import rules, services
+from machi.registry import queries, rules, services
 from machi.registry.models import Address, ResidentVersion, TownArea
 from machi.registry.rules import ApplicantKind, Identification, IdentityDocument
 from machi.registry.services import Death, HouseholdHeadChange, MoveIn, MoveWithin, NewPerson
@@ -217,6 +218,7 @@ def test_the_sql_selector_agrees_with_rules_in_force(rt: Runtime, story: Story) 
                     valid_to=v.valid_to,
                     recorded_at=v.recorded_at,
                     superseded_at=v.superseded_at,
+                    closed_at=v.closed_at,
                     on=on,
                 )
             ]
@@ -266,3 +268,92 @@ def test_history_rows_are_appended_in_order(rt: Runtime, story: Story) -> None:
     assert all(r["superseded_at"] is None and r["recorded_by"] == CLERK.user_id for r in rows)
     recorded = [r["recorded_at"] for r in rows]
     assert recorded == sorted(recorded) and len(set(recorded)) == 4
+
+
+# ---------------------------------------------------------------------------------------
+# As recorded at: what the registry said before each 異動 was recorded (bitemporal)
+# ---------------------------------------------------------------------------------------
+
+# Each 異動 of the story was recorded at 10:00 JST on these days, after its 異動日: every
+# one is a (slightly) late entry, so the registry's answer about a date can change later.
+STEPS = [
+    (MOVED_IN, "domestic_move_in", date(2026, 11, 4)),
+    (MOVED_WITHIN, "move_within", date(2026, 11, 12)),
+    (HEAD_CHANGED, "household_head_change", date(2026, 11, 19)),
+    (DIED, "death", date(2026, 11, 27)),
+]
+
+AS_RECORDED = text(
+    "SELECT * FROM registry.resident_version"
+    " WHERE resident_id = :resident_id AND valid_from <= :on"
+    " AND (valid_to IS NULL OR valid_to > :on OR closed_at > :t)"
+    " AND recorded_at <= :t AND (superseded_at IS NULL OR superseded_at > :t)"
+)
+
+
+def _expected_as_recorded(s: Story, who: str, on: date, t: datetime) -> State | None:
+    """The story told with only the 異動 recorded by ``t``, applied in order up to ``on``."""
+    first, second = s.lots
+    state: State | None = None
+    for effective_on, reason, recorded_on in STEPS:
+        if datetime(recorded_on.year, recorded_on.month, recorded_on.day, 10, tzinfo=JST) > t:
+            break
+        if effective_on > on:
+            break
+        if reason == "domestic_move_in":
+            state = State(first, "head" if who == "husband" else "wife", False, reason)
+        elif state is None:
+            break
+        elif reason == "move_within":
+            state = State(second, state.relationship, False, reason)
+        elif reason == "household_head_change":
+            state = State(state.address, "husband" if who == "husband" else "head", False, reason)
+        elif who == "husband":  # death: his alone; nothing changed for her
+            state = State(state.address, state.relationship, True, reason)
+    return state
+
+
+def test_as_recorded_at_each_midnight_reproduces_what_the_registry_then_said(
+    rt: Runtime, story: Story
+) -> None:
+    """At midnight before each recording day, each date reads as the registry then said:
+    before the 転居 was recorded (12 Nov) the couple still lived at the first lot on 11 Nov,
+    although the 転居 (recorded later) took effect on 10 Nov. Checked in SQL and through
+    queries.resident_record."""
+    for day in range(3, 30):
+        t = datetime(2026, 11, day, 0, 0, tzinfo=JST)
+        for on in DATES:
+            for who, rid in (("husband", story.husband), ("wife", story.wife)):
+                with rt.uow() as uow:
+                    rows = (
+                        uow.session.execute(AS_RECORDED, {"resident_id": rid, "on": on, "t": t})
+                        .mappings()
+                        .all()
+                    )
+                assert len(rows) <= 1, (who, on, t)
+                got = (
+                    State(
+                        rows[0]["address_id"],
+                        rows[0]["relationship"],
+                        rows[0]["removed"],
+                        rows[0]["change_reason"],
+                    )
+                    if rows
+                    else None
+                )
+                assert got == _expected_as_recorded(story, who, on, t), (who, on, t)
+
+
+def test_a_late_move_within_does_not_rewrite_what_was_said_before_it(
+    rt: Runtime, story: Story
+) -> None:
+    """The worked case: on the evening of 11 Nov the registry said the husband lived at the
+    first lot on 11 Nov; from 12 Nov 10:00 it says the second lot, for the same date."""
+    first, second = story.lots
+    evening = datetime(2026, 11, 11, 18, 0, tzinfo=JST)
+    then = queries.resident_record(
+        rt.uow(), CLERK, story.husband, as_of=date(2026, 11, 11), as_recorded_at=evening
+    )
+    now = queries.resident_record(rt.uow(), CLERK, story.husband, as_of=date(2026, 11, 11))
+    assert (then.address_id, then.change_reason) == (first, "domestic_move_in")
+    assert (now.address_id, now.change_reason) == (second, "move_within")

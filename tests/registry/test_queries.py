@@ -116,6 +116,7 @@ class Registry:
         household_id: uuid.UUID,
         address_id: int,
         recorded_at: datetime,
+        closed_at: datetime | None = None,
         superseded_at: datetime | None = None,
         removed: bool = False,
         relationship: str = "head",
@@ -143,6 +144,8 @@ class Registry:
                 change_reason=reason.value,
                 valid_from=valid_from,
                 valid_to=valid_to,
+                # Closed when the next row was recorded; callers name that instant.
+                closed_at=None if valid_to is None else (closed_at or recorded_at),
                 recorded_at=recorded_at,
                 recorded_by=uuid.uuid4(),
                 superseded_at=superseded_at,
@@ -283,6 +286,7 @@ def life(rt: Runtime) -> Life:
             household_id=h1,
             address_id=a1,
             recorded_at=at(2020, 4, 3),
+            closed_at=at(2023, 6, 5),
             moved_in_on=MOVED_IN,
             moved_in_from="架空県別市1番地",
         ),
@@ -295,6 +299,7 @@ def life(rt: Runtime) -> Life:
             household_id=h1,
             address_id=a2,
             recorded_at=at(2023, 6, 5),
+            closed_at=at(2024, 10, 2),
             became_resident_on=MOVED_IN,
             moved_in_on=MOVED_IN,
             moved_in_from="架空県別市1番地",
@@ -328,6 +333,7 @@ def life(rt: Runtime) -> Life:
             relationship="kin",
             display_order=2,
             recorded_at=CORRECTED_AT,
+            closed_at=at(2026, 3, 16),
             became_resident_on=MOVED_IN,
             address_set_on=MOVED_WITHIN,
             moved_in_on=MOVED_IN,
@@ -466,6 +472,7 @@ def test_the_sql_selector_is_rules_in_force(
                 superseded_at=r.superseded_at,
                 on=on,
                 as_recorded_at=recorded,
+                closed_at=r.closed_at,
             )
         ]
         try:

@@ -594,6 +594,62 @@ def test_consecutive_versions_cover_each_date_exactly_once(
     assert first + second == (1 if on >= start else 0)
 
 
+@given(
+    dates,
+    st.integers(min_value=0, max_value=100),
+    st.integers(min_value=-10, max_value=120),
+    st.integers(min_value=1, max_value=60),
+    st.integers(min_value=0, max_value=90),
+)
+def test_as_recorded_at_any_instant_each_date_has_exactly_one_state(
+    start: date, length: int, offset: int, recorded_later: int, asked_after: int
+) -> None:
+    """A change to ``start + length`` recorded ``recorded_later`` days after T0 (a late
+    notice when that is after the 異動日) closes the first row at the same instant. Asked
+    at any instant, every date from ``start`` on has exactly one state: before the change
+    was recorded, the first row, still open; after, the one the dates say."""
+    boundary = start + timedelta(days=length)
+    on = start + timedelta(days=offset)
+    t1 = T0 + timedelta(days=recorded_later)
+    t = T0 + timedelta(days=asked_after)
+    first = rules.in_force(
+        valid_from=start,
+        valid_to=boundary,
+        closed_at=t1,
+        recorded_at=T0,
+        superseded_at=None,
+        on=on,
+        as_recorded_at=t,
+    )
+    second = rules.in_force(
+        valid_from=boundary,
+        valid_to=None,
+        recorded_at=t1,
+        superseded_at=None,
+        on=on,
+        as_recorded_at=t,
+    )
+    assert first + second == (1 if on >= start else 0)
+    if on >= start:
+        assert second is (t >= t1 and on >= boundary)
+
+
+def test_a_row_closed_later_is_open_as_recorded_before_its_close() -> None:
+    row = {
+        "valid_from": date(2026, 11, 2),
+        "valid_to": date(2026, 11, 10),
+        "closed_at": datetime(2026, 11, 12, 10, 0, tzinfo=JST),
+        "recorded_at": datetime(2026, 11, 4, 10, 0, tzinfo=JST),
+        "superseded_at": None,
+    }
+    on = date(2026, 11, 11)
+    assert not rules.in_force(**row, on=on)  # type: ignore[arg-type]
+    assert rules.in_force(**row, on=on, as_recorded_at=datetime(2026, 11, 12, 9, 59, tzinfo=JST))  # type: ignore[arg-type]
+    assert not rules.in_force(
+        **row, on=on, as_recorded_at=datetime(2026, 11, 12, 10, 0, tzinfo=JST)
+    )  # type: ignore[arg-type]
+
+
 def test_superseded_rows_are_out_now_but_in_as_recorded_before_the_correction() -> None:
     corrected = T0 + timedelta(days=30)
     row = {

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -157,6 +157,7 @@ def _version(
         "history_no": history_no,
         "valid_from": valid_from,
         "valid_to": valid_to,
+        "closed_at": None if valid_to is None else AT,
         "change_reason": "domestic_move_in",
         "notified_on": valid_from,
         "notice_kind": "notification",
@@ -304,8 +305,23 @@ def test_history_rows_only_close_or_supersede_and_are_never_deleted(
         valid_to=None,
     )
     this = update(ResidentVersion).where(ResidentVersion.id == vid)
-    connection.execute(this.values(valid_to=date(2025, 1, 1)))
+    with _refused(connection):  # closing needs the instant it was closed
+        connection.execute(this.values(valid_to=date(2025, 1, 1)))
+    with _refused(connection):  # which is not before the row was recorded
+        connection.execute(this.values(valid_to=date(2025, 1, 1), closed_at=AT - timedelta(1)))
+    connection.execute(this.values(valid_to=date(2025, 1, 1), closed_at=AT))
     connection.execute(this.values(superseded_at=AT))
+    # Each is set once: a closed row is never re-opened or re-dated, a superseded row
+    # never un-superseded (what the registry said at any instant stays reproducible).
+    for again in (
+        {"valid_to": date(2025, 2, 1)},
+        {"valid_to": None, "closed_at": None},
+        {"closed_at": AT + timedelta(1)},
+        {"superseded_at": None},
+        {"superseded_at": AT + timedelta(1)},
+    ):
+        with _refused(connection):
+            connection.execute(this.values(**again))
     with _refused(connection, ProgrammingError):
         connection.execute(this.values(name="別名"))
     with _refused(connection, ProgrammingError):

@@ -248,6 +248,7 @@ def as_of(rt: Runtime, resident_id: uuid.UUID, on: date) -> ResidentVersion | No
             valid_to=v.valid_to,
             recorded_at=v.recorded_at,
             superseded_at=v.superseded_at,
+            closed_at=v.closed_at,
             on=on,
         )
     ]
@@ -957,6 +958,7 @@ def test_ex_officio_correction_needs_a_second_person_and_keeps_both_time_axes(
             valid_to=r.valid_to,
             recorded_at=r.recorded_at,
             superseded_at=r.superseded_at,
+            closed_at=r.closed_at,
             on=date(2026, 11, 26),
             as_recorded_at=before_fix,
         )

@@ -16,8 +16,9 @@
 個人番号 is not here: it lives sealed in ``privacy.individual_number`` keyed by resident id.
 Rows of ``resident_version``, ``certificate_issuance``, ``record_note`` and
 ``pending_approval`` are never deleted (the app role has no DELETE on this schema); the
-history row may only have ``valid_to`` and ``superseded_at`` set after insert (column
-grants). Purging 除票 after 150 years (住基令 第34条) is an owner-run retention job.
+history row may only have ``valid_to`` (with ``closed_at``) and ``superseded_at`` set after
+insert, each once (column grants and a trigger, migration 0007). Purging 除票 after 150
+years (住基令 第34条) is an owner-run retention job.
 
 Code lists in CHECK constraints are literal here because models may not import rules;
 tests/registry/test_schema.py asserts they equal the enums of ``machi.registry.rules``.
@@ -298,8 +299,9 @@ _NOT_JAPANESE_ITEMS = (
 
 class ResidentVersion(Base):
     """履歴: one row per state of a resident's 住民票, holding every record item (標準仕様
-    §5.3). Rows are inserted; afterwards only ``valid_to`` (closed by the next change) and
-    ``superseded_at`` (set by 職権修正/誤記修正/取消し, which insert a replacement) change.
+    §5.3). Rows are inserted; afterwards only ``valid_to`` with ``closed_at`` (closed by the
+    next change) and ``superseded_at`` (set by 職権修正/誤記修正/取消し, which insert a
+    replacement) change.
 
     Valid time is [valid_from, valid_to): valid_from is the 異動日 of the change that made
     this state, valid_to the 異動日 of the next one (None while open). A 転出 recorded in
@@ -319,6 +321,11 @@ class ResidentVersion(Base):
         UniqueConstraint("resident_id", "history_no", name="uq_resident_version_history_no"),
         CheckConstraint("history_no >= 1", name="history_no"),
         CheckConstraint("valid_to IS NULL OR valid_to >= valid_from", name="valid_range"),
+        CheckConstraint(
+            "(valid_to IS NULL) = (closed_at IS NULL)"
+            " AND (closed_at IS NULL OR closed_at >= recorded_at)",
+            name="closed_pair",
+        ),
         CheckConstraint(_in("change_reason", CHANGE_REASONS), name="change_reason"),
         CheckConstraint(_in("notice_kind", NOTICE_KINDS), name="notice_kind"),
         CheckConstraint("(notice_kind IS NULL) = (notified_on IS NULL)", name="notice_pair"),
@@ -449,6 +456,9 @@ class ResidentVersion(Base):
         BigInteger, ForeignKey("registry.pending_approval.id")
     )
     superseded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When valid_to was set (the closing 異動's recorded_at): as recorded before this
+    # instant the row was still open (rules.in_force). Set together with valid_to, once.
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # True for the state after a 消除: the record is a 除票 from valid_from on.
     removed: Mapped[bool] = mapped_column(Boolean, default=False)
 

@@ -399,11 +399,15 @@ def _in_force(
 ) -> ColumnElement[bool]:
     """The ONE selector of ``registry.resident_version`` rows in force: exactly the SQL
     form given in ``rules.in_force``. Every as-of read in this module goes through it."""
-    valid = and_(rv.valid_from <= on, or_(rv.valid_to.is_(None), rv.valid_to > on))
     if as_recorded_at is None:
-        return and_(valid, rv.superseded_at.is_(None))
+        return and_(
+            rv.valid_from <= on,
+            or_(rv.valid_to.is_(None), rv.valid_to > on),
+            rv.superseded_at.is_(None),
+        )
     return and_(
-        valid,
+        rv.valid_from <= on,
+        or_(rv.valid_to.is_(None), rv.valid_to > on, rv.closed_at > as_recorded_at),
         rv.recorded_at <= as_recorded_at,
         or_(rv.superseded_at.is_(None), rv.superseded_at > as_recorded_at),
     )

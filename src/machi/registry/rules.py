@@ -548,6 +548,7 @@ BOOKKEEPING_FIELDS = frozenset(
         "recorded_at",
         "recorded_by",
         "superseded_at",
+        "closed_at",
         "change_reason",
         "approval_id",
     }
@@ -1020,6 +1021,7 @@ def in_force(
     superseded_at: datetime | None,
     on: date,
     as_recorded_at: datetime | None = None,
+    closed_at: datetime | None = None,
 ) -> bool:
     """Whether a ``registry.resident_version`` row is the state of its resident on ``on``.
 
@@ -1030,11 +1032,17 @@ def in_force(
     職権修正 are out); with it, "what did the registry say at ``as_recorded_at``", which a
     reissued certificate needs (標準仕様 §2.4 j640: a 再交付 shows the data as first issued).
 
+    A row is closed (``valid_to`` set) when the next 異動 is recorded, at ``closed_at``.
+    As recorded at ``t`` before that instant the row was still open, whatever ``valid_to``
+    says now: a late notice recorded today with a 異動日 last month must not change what the
+    registry said yesterday about last week.
+
     The SQL selector in ``queries.py`` must be exactly this predicate::
 
         valid_from <= :on AND (valid_to IS NULL OR valid_to > :on)
         AND superseded_at IS NULL                                   -- as now
         -- or, as recorded at :t:
+        valid_from <= :on AND (valid_to IS NULL OR valid_to > :on OR closed_at > :t)
         AND recorded_at <= :t AND (superseded_at IS NULL OR superseded_at > :t)
 
     The exclusion constraint guarantees at most one live row per resident and date, so
@@ -1042,10 +1050,11 @@ def in_force(
     date": the person was not a resident then. An empty range (valid_from = valid_to,
     two changes on one 異動日) is history that was never in force for a whole day.
     """
-    if not (valid_from <= on and (valid_to is None or on < valid_to)):
-        return False
     if as_recorded_at is None:
-        return superseded_at is None
+        return valid_from <= on and (valid_to is None or on < valid_to) and superseded_at is None
+    end = valid_to if closed_at is None or closed_at <= as_recorded_at else None
+    if not (valid_from <= on and (end is None or on < end)):
+        return False
     return recorded_at <= as_recorded_at and (
         superseded_at is None or superseded_at > as_recorded_at
     )

@@ -977,6 +977,7 @@ def _write(
     for c in changes:
         if c.previous is not None:
             c.previous.valid_to = c.effective_on
+            c.previous.closed_at = now  # as recorded before now, it stays open (in_force)
     s.flush()
     next_no: dict[uuid.UUID, int] = {}
     rows: list[ResidentVersion] = []
@@ -2384,6 +2385,7 @@ def _apply_correction(
             history_no=next_no + i,
             valid_from=p.valid_from,
             valid_to=p.valid_to,
+            closed_at=None if p.valid_to is None else now,
             notified_on=None if p.boundary else p.source.notified_on,
             notice_kind=None if p.boundary else p.source.notice_kind,
             change_reason=p.reason.value,
@@ -2884,6 +2886,7 @@ _ENTRY_COLUMNS = (
     ("history_no", "1"),
     ("valid_from", "p.moved_in_on"),
     ("valid_to", _REMOVAL_ON),
+    ("closed_at", f"CASE WHEN {_REMOVAL_ON} IS NOT NULL THEN :now END"),
     ("removed", "false"),
     (
         "change_reason",
@@ -2898,6 +2901,7 @@ _REMOVAL_COLUMNS = (
     ("history_no", "2"),
     ("valid_from", _REMOVAL_ON),
     ("valid_to", "NULL"),
+    ("closed_at", "NULL"),
     ("removed", "true"),
     (
         "change_reason",
