@@ -1,5 +1,6 @@
 """住民票の写し, 住民票記載事項証明書 and 住民票の除票の写し: the printed document, its
-verification code, and its rendering (HTML → PDF with WeasyPrint and the IPAex fonts).
+verification code, and its rendering (a fixed form drawn on a PDF canvas with reportlab and
+the IPAex fonts).
 
 Pure: no database, no clock, no permission check. The issuing service (``services.py``
 ``issue_certificate``) loads the record as of the business date, applies the 支援措置
@@ -27,6 +28,19 @@ so a caller cannot print one by mistake. 除票 are issued one person per copy (
 
 Not here (yet): the 個人票 form with 異動履歴 (``with_history``), 「公用」 mark, 外字, 不詳
 birth dates, the choice of single items on a 記載事項証明書 beyond the four switches.
+
+Rendering
+---------
+A certificate is a fixed form: the same grid on A4 portrait every time, with only the values
+changing, up to ``PERSONS_PER_SHEET`` persons a sheet. So it is drawn directly with reportlab
+at fixed positions (``render_pdf``) rather than laid out from HTML: WeasyPrint spent ~230 ms
+a copy on layout and line breaking, which made issuing the slowest request of the counter
+(docs/decisions/0008-certificate-pdf-with-reportlab.md); drawing takes a tenth of that. The
+IPAex fonts are parsed once per process and embedded as subsets, whose ToUnicode maps keep
+the text searchable and extractable. What the form cannot place at its fixed size is never
+cut off: a long value is shrunk (to 70 %), then wrapped with its row grown, and a sheet that
+no longer fits its page goes on over another one, with a warning in the log. Reports, which
+flow over many pages (the privacy audit report), stay on WeasyPrint.
 
 Verification code
 -----------------
@@ -67,7 +81,6 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import functools
 import hashlib
 import hmac
 import io
@@ -75,6 +88,7 @@ import json
 import logging
 import math
 import re
+import threading
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -84,8 +98,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-import jinja2
 import qrcode
+from reportlab.lib import units
+from reportlab.lib.colors import Color, black
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
 
 from machi.core.numbers import is_valid_individual_number
 from machi.core.wareki import to_wareki
@@ -113,8 +134,6 @@ __all__ = [
     "build_document",
     "content_digest",
     "normalize_verification_code",
-    "qr_data_uri",
-    "render_html",
     "render_pdf",
     "seal",
     "sheet_count",
@@ -131,7 +150,6 @@ log = logging.getLogger("machi.registry.certificates")
 MINCHO_FONT_CANDIDATES: tuple[Path, ...] = (
     Path("/usr/share/fonts/opentype/ipaexfont-mincho/ipaexm.ttf"),
 )
-TEMPLATES = Path(__file__).with_name("templates")
 
 PERSONS_PER_SHEET = 4
 """世帯連記式: up to 4 persons per sheet, further sheets for more (標準仕様 §4.4)."""
@@ -506,22 +524,6 @@ def verification_url(base_url: str, issuance_no: str, code: str) -> str:
     return f"{base_url.rstrip('/')}/certificates/verify?{query}"
 
 
-def qr_data_uri(url: str) -> str:
-    """A PNG QR code of ``url`` as a data URI. Level M survives a smudge or a fold; the
-    4-module quiet zone is what scanners expect. PNG rather than SVG: WeasyPrint spent most
-    of a certificate's render time parsing the SVG path (bench/registry.py profile)."""
-    qr = qrcode.QRCode(
-        error_correction=qrcode.constants.ERROR_CORRECT_M,
-        border=4,
-        box_size=8,
-    )
-    qr.add_data(url)
-    qr.make(fit=True)
-    buffer = io.BytesIO()
-    qr.make_image(fill_color="black", back_color="white").save(buffer, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
 # =======================================================================================
 # Rendering
 # =======================================================================================
@@ -614,79 +616,572 @@ def _person_rows(p: CertificatePerson) -> list[list[_Item]]:
     return rows
 
 
-def _css_escape(value: str) -> str:
-    """``value`` for the inside of a CSS string in the page margin boxes: every character
-    that is not an ASCII letter or digit becomes a hex escape, so a 発行番号 can never end
-    the string or the <style> element whatever it contains, and HTML autoescaping (which
-    would put entities where CSS does not decode them) finds nothing to change."""
-    return "".join(c if c.isascii() and c.isalnum() else f"\\{ord(c):06x}" for c in value)
+# -- the fixed form ---------------------------------------------------------------------
+#
+# Every position is fixed on A4 portrait (mm from the page's left and bottom edges):
+#
+#   header   発行番号 and page i/n, 照合番号 (right); the demo banner (left)
+#   title    kind and 世帯全員/世帯一部, centred
+#   世帯     住所 (with 方書) and 世帯主, label column 40 mm
+#   persons  one table each: 番号 | label | value | label | value (one or two items a row)
+#   foot     以下余白 after the last person, 次頁へ続く on the other pages; on the last page
+#            the 認証文, QR code, 発行番号 and 照合番号, date, 市町村長 and the 公印 box
+#
+# A value that does not fit its cell is shrunk (down to _MIN_SCALE), then wrapped, and its
+# row grows; a sheet that no longer fits its page goes on over another page, logged.
+
+mm: float = units.mm  # points in a millimetre
+_PAGE_WIDTH: float = A4[0]
+_PAGE_HEIGHT: float = A4[1]
+_LEFT = 15 * mm
+_RIGHT = _PAGE_WIDTH - 15 * mm
+_TOP = _PAGE_HEIGHT - 20 * mm
+_BOTTOM = 15 * mm
+_WIDTH = _RIGHT - _LEFT  # 180 mm
+_NO_WIDTH = 7 * mm
+_LABEL_WIDTH = 33 * mm
+_VALUE_WIDTH = (_WIDTH - _NO_WIDTH - 2 * _LABEL_WIDTH) / 2
+_RELATIONSHIP_LABEL_WIDTH = 12 * mm
+_RELATIONSHIP_WIDTH = 22 * mm
+_HOUSEHOLD_LABEL_WIDTH = _NO_WIDTH + _LABEL_WIDTH  # lines up with the persons' values
+_ROW_HEIGHT = 5 * mm
+_NAME_ROW_HEIGHT = 7 * mm
+_HOUSEHOLD_ROW_HEIGHT = 7 * mm
+_PERSON_GAP = 1.8 * mm
+_CELL_PADDING_X = 1.5 * mm
+_CELL_PADDING_Y = 0.5 * mm
+_FOOT_LINE = 6 * mm  # 以下余白 / 次頁へ続く
+_DEMO_NOTE_HEIGHT = 8 * mm
+_ATTESTATION_HEIGHT = 34 * mm
+_QR_SIZE = 22 * mm
+_SEAL_SIZE = 20 * mm
+
+_LABEL_PT = 7.0
+_VALUE_PT = 9.0
+_HOUSEHOLD_PT = 10.5
+_NAME_PT = 11.0
+_SMALL_PT = 8.0
+_MIN_SCALE = 0.7  # shrink a long value to 70 % on one line before wrapping it
+_LEADING = 1.2  # line height, in em
+_WRAP_SCALE = 0.8  # a value that must wrap anyway is set at 80 %, for legibility
+_FILL_AND_STROKE = 2  # PDF text render mode (Tr 2)
+_CJK_MIDDLE = 0.38  # the middle of a CJK glyph above the baseline, in em (IPAex: -0.12…0.88)
+_GRID_LINE = 0.6
+_LABEL_FILL = Color(0.95, 0.95, 0.95)
+_DEMO_RED = Color(0.75, 0, 0)
+_SEAL_GREY = Color(0.33, 0.33, 0.33)
+_NO_LINE_START = frozenset(
+    "、。，．・：；？！）」』】〕〉》ー―ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ"
+)
+_DEMO_BANNER = "デモ環境 — 架空の住民の証明書です"
+_DEMO_FOOTER = "デモ環境 — 架空の住民の証明書です。この用紙は証明書として効力がありません。"
+
+# reportlab keeps its font registry and each TrueType font's per-document subset state in
+# module globals, so font registration and drawing are serialised. Rendering is CPU-bound
+# Python, so the lock costs no throughput the GIL would not already cost.
+_RENDER_LOCK = threading.Lock()
+_TTF_NAMES: dict[Path, str] = {}
+_FALLBACK_FONTS = {"mincho": "HeiseiMin-W3", "gothic": "HeiseiKakuGo-W5"}
 
 
-@functools.cache
-def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-    )
-    env.filters["wareki"] = _wareki
-    env.filters["css_escape"] = _css_escape
-    return env
+@dataclass(frozen=True, slots=True)
+class _Fonts:
+    mincho: str
+    gothic: str
+
+
+def _font(candidates: Sequence[Path], what: str) -> str:
+    """The registered name of the first font file found, registered (and parsed) once per
+    process; reportlab embeds a subset of it in each PDF. Without the file: reportlab's
+    built-in Japanese CID font, which is not embedded (the viewer supplies a 明朝 or
+    ゴシック)."""
+    path = _first_file(candidates, what)
+    if path is None:
+        fallback = _FALLBACK_FONTS[what]
+        if fallback not in pdfmetrics.getRegisteredFontNames():
+            pdfmetrics.registerFont(UnicodeCIDFont(fallback))
+        return fallback
+    name = _TTF_NAMES.get(path)
+    if name is None:
+        name = f"machi-{what}-{len(_TTF_NAMES)}"
+        pdfmetrics.registerFont(TTFont(name, str(path)))
+        _TTF_NAMES[path] = name
+    return name
 
 
 def _first_file(candidates: Sequence[Path], what: str) -> Path | None:
     found = next((p for p in candidates if p.is_file()), None)
     if found is None:
-        # Still rendered (with the viewer's fallback font) so that issuing never stops on a
+        # Still rendered (with a font the viewer supplies) so that issuing never stops on a
         # machine without the package; the log tells operations to install it.
         log.warning("certificate font not found (%s); install fonts-ipaexfont", what)
     return found
 
 
-def render_html(
-    document: CertificateDocument,
+def _string_width(text: str, font: str, size: float) -> float:
+    return float(pdfmetrics.stringWidth(text, font, size))
+
+
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """Text in one font and size. ``spacing`` is added after every character (em);
+    ``before`` is a gap before the run (pt), dropped at the start of a line."""
+
+    text: str
+    font: str
+    size: float
+    spacing: float = 0.0
+    before: float = 0.0
+    bold: bool = False  # filled and thinly stroked: the fonts have no bold face
+
+    @property
+    def width(self) -> float:
+        return self.before + self.text_width
+
+    @property
+    def text_width(self) -> float:
+        return _string_width(self.text, self.font, self.size) + (
+            self.spacing * self.size * len(self.text)
+        )
+
+    def scaled(self, factor: float) -> _Run:
+        return dataclasses.replace(self, size=self.size * factor, before=self.before * factor)
+
+
+@dataclass(frozen=True, slots=True)
+class _Lines:
+    """Runs set in a width: one or more lines."""
+
+    lines: tuple[tuple[_Run, ...], ...]
+
+    @property
+    def height(self) -> float:
+        return sum(_line_height(line) for line in self.lines)
+
+
+def _line_height(line: Sequence[_Run]) -> float:
+    return max((r.size for r in line), default=0.0) * _LEADING
+
+
+def _set(runs: Sequence[_Run], width: float) -> _Lines:
+    """``runs`` on one line if they fit; else shrunk to fit, but not below ``_MIN_SCALE``;
+    else wrapped at ``_WRAP_SCALE``. Nothing is cut off: a long value takes more lines."""
+    natural = sum(r.width for r in runs)
+    if natural <= width:
+        return _Lines((tuple(runs),))
+    scale = width / natural
+    if scale >= _MIN_SCALE:
+        return _Lines((tuple(r.scaled(scale) for r in runs),))
+    return _Lines(_wrap([r.scaled(_WRAP_SCALE) for r in runs], width))
+
+
+def _set_in_box(runs: Sequence[_Run], width: float, height: float) -> _Lines:
+    """``runs`` wrapped in ``width`` and made smaller until they fit ``height`` (for the
+    parts of the form whose box cannot grow)."""
+    scale = 1.0
+    while True:
+        lines = _Lines(_wrap([r.scaled(scale) for r in runs], width))
+        if lines.height <= height or scale < 0.4:
+            return lines
+        scale *= 0.9
+
+
+def _wrap(runs: Sequence[_Run], width: float) -> tuple[tuple[_Run, ...], ...]:
+    """Greedy line breaking between any two characters (Japanese has no spaces to break
+    at). Closing punctuation is never moved to the start of a line (it may hang into the
+    cell padding instead, ぶら下げ); a space at a break is dropped."""
+    lines: list[tuple[_Run, ...]] = []
+    line: list[_Run] = []
+    used = 0.0
+    for run in runs:
+        gap = run.before if line else 0.0
+        text = ""
+        pending = gap
+        for ch in run.text:
+            if ch == "\n":  # a forced break; an empty line keeps the run's height
+                if text or not line:
+                    line.append(dataclasses.replace(run, text=text, before=gap))
+                lines.append(tuple(line))
+                line, used, text, gap, pending = [], 0.0, "", 0.0, 0.0
+                continue
+            advance = _string_width(ch, run.font, run.size) + run.spacing * run.size
+            if (line or text) and used + pending + advance > width and ch not in _NO_LINE_START:
+                if text:
+                    line.append(dataclasses.replace(run, text=text, before=gap))
+                lines.append(tuple(line))
+                line, used, text, gap, pending = [], 0.0, "", 0.0, 0.0
+                if ch.isspace():
+                    continue
+            text += ch
+            pending += advance
+        if text:
+            line.append(dataclasses.replace(run, text=text, before=gap))
+            used += pending
+    if line:
+        lines.append(tuple(line))
+    return tuple(lines)
+
+
+def _draw_lines(
+    canvas: Canvas,
+    lines: _Lines,
+    x: float,
+    top: float,
+    width: float,
+    height: float,
     *,
-    mincho: Sequence[Path] = MINCHO_FONT_CANDIDATES,
-    gothic: Sequence[Path] = GOTHIC_FONT_CANDIDATES,
-) -> str:
-    """The certificate as HTML for WeasyPrint (A4 portrait, 明朝 body, dates in 和暦)."""
-    if document.verification_code is None:
-        raise ValueError("照合番号のない証明書は印刷できません (seal を先に呼んでください)")
-    mincho_font = _first_file(mincho, "mincho")
-    gothic_font = _first_file(gothic, "gothic")
+    align: str = "left",
+) -> None:
+    """``lines`` centred vertically in the box whose top-left corner is (x, top)."""
+    y = top - (height - lines.height) / 2
+    for line in lines.lines:
+        if not line:
+            continue
+        line_height = _line_height(line)
+        size = max(r.size for r in line)
+        baseline = y - line_height / 2 - _CJK_MIDDLE * size
+        line_width = sum(r.width for r in line) - line[0].before
+        if align == "right":
+            cursor = x + width - line_width
+        elif align == "center":
+            cursor = x + (width - line_width) / 2
+        else:
+            cursor = x
+        for index, run in enumerate(line):
+            if index:
+                cursor += run.before
+            if not run.text:
+                continue
+            canvas.setFont(run.font, run.size)
+            canvas.drawString(
+                cursor,
+                baseline,
+                run.text,
+                mode=_FILL_AND_STROKE if run.bold else None,
+                charSpace=run.spacing * run.size,
+            )
+            cursor += run.text_width
+        y -= line_height
+
+
+@dataclass(frozen=True, slots=True)
+class _Cell:
+    x: float
+    width: float
+    lines: _Lines
+    label: bool = False
+    align: str = "left"
+
+    @property
+    def needed(self) -> float:
+        return self.lines.height + 2 * _CELL_PADDING_Y
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    height: float
+    cells: tuple[_Cell, ...]
+
+
+def _row(cells: Sequence[_Cell], minimum: float) -> _Row:
+    return _Row(max(minimum, *(c.needed for c in cells)), tuple(cells))
+
+
+def _cell(runs: Sequence[_Run], x: float, width: float, **kwargs: Any) -> _Cell:
+    return _Cell(x, width, _set(runs, width - 2 * _CELL_PADDING_X), **kwargs)
+
+
+@dataclass(frozen=True, slots=True)
+class _Table:
+    """A grid of rows; persons have their 番号 in a cell to the left spanning all rows."""
+
+    rows: tuple[_Row, ...]
+    number: _Cell | None = None
+
+    @property
+    def height(self) -> float:
+        return sum(r.height for r in self.rows)
+
+
+def _draw_table(canvas: Canvas, table: _Table, top: float) -> float:
+    """Draws ``table`` from ``top`` down; returns its bottom."""
+    canvas.setLineWidth(_GRID_LINE)
+    canvas.setStrokeColor(black)
+    bottom = top - table.height
+    if table.number is not None:
+        n = table.number
+        canvas.rect(n.x, bottom, n.width, table.height, stroke=1, fill=0)
+        _draw_lines(canvas, n.lines, n.x, top, n.width, table.height, align=n.align)
+    y = top
+    for row in table.rows:
+        for cell in row.cells:
+            if cell.label:
+                canvas.setFillColor(_LABEL_FILL)
+            canvas.rect(cell.x, y - row.height, cell.width, row.height, stroke=1, fill=cell.label)
+            canvas.setFillColor(black)
+            _draw_lines(
+                canvas,
+                cell.lines,
+                cell.x + _CELL_PADDING_X,
+                y,
+                cell.width - 2 * _CELL_PADDING_X,
+                row.height,
+                align=cell.align,
+            )
+        y -= row.height
+    return bottom
+
+
+def _household_table(document: CertificateDocument, fonts: _Fonts) -> _Table:
+    value_x = _LEFT + _HOUSEHOLD_LABEL_WIDTH
+    value_width = _RIGHT - value_x
+    address = document.address + (f"　{document.building}" if document.building else "")
+    items = [("住所", address)]
+    if document.household_head is not None:
+        items.append(("世帯主", document.household_head))
+    return _Table(
+        tuple(
+            _row(
+                [
+                    _cell(
+                        [_Run(label, fonts.mincho, _LABEL_PT)],
+                        _LEFT,
+                        _HOUSEHOLD_LABEL_WIDTH,
+                        label=True,
+                    ),
+                    _cell([_Run(value, fonts.mincho, _HOUSEHOLD_PT)], value_x, value_width),
+                ],
+                _HOUSEHOLD_ROW_HEIGHT,
+            )
+            for label, value in items
+        )
+    )
+
+
+def _person_table(index: int, p: CertificatePerson, fonts: _Fonts) -> _Table:
+    label_x = _LEFT + _NO_WIDTH
+    value_x = label_x + _LABEL_WIDTH
+    label2_x = value_x + _VALUE_WIDTH
+    value2_x = label2_x + _LABEL_WIDTH
+
+    def label(text: str, x: float, width: float = _LABEL_WIDTH) -> _Cell:
+        return _cell([_Run(text, fonts.mincho, _LABEL_PT)], x, width, label=True)
+
+    def value(item: _Item, x: float, width: float) -> _Cell:
+        font, spacing = (fonts.gothic, 0.08) if item.number else (fonts.mincho, 0.0)
+        return _cell([_Run(item.value, font, _VALUE_PT, spacing)], x, width)
+
+    name = [_Run(p.name, fonts.mincho, _NAME_PT)]
+    if p.name_kana:
+        name.append(_Run(f"（{p.name_kana}）", fonts.mincho, _SMALL_PT, before=1 * mm))
+    if p.former_surname:
+        name.append(_Run(f"旧氏　{p.former_surname}", fonts.mincho, _SMALL_PT, before=3 * mm))
+    if p.alias_name:
+        name.append(_Run(f"通称　{p.alias_name}", fonts.mincho, _SMALL_PT, before=3 * mm))
+    name_cells = [label("氏名", label_x)]
+    if p.relationship is None:
+        name_cells.append(_cell(name, value_x, _RIGHT - value_x))
+    else:
+        relationship_x = _RIGHT - _RELATIONSHIP_WIDTH
+        relationship_label_x = relationship_x - _RELATIONSHIP_LABEL_WIDTH
+        name_cells += [
+            _cell(name, value_x, relationship_label_x - value_x),
+            label("続柄", relationship_label_x, _RELATIONSHIP_LABEL_WIDTH),
+            _cell(
+                [_Run(relationship_label(p.relationship), fonts.mincho, _VALUE_PT)],
+                relationship_x,
+                _RELATIONSHIP_WIDTH,
+            ),
+        ]
+    rows = [_row(name_cells, _NAME_ROW_HEIGHT)]
+    for items in _person_rows(p):
+        if len(items) == 1:
+            cells = [label(items[0].label, label_x), value(items[0], value_x, _RIGHT - value_x)]
+        else:
+            first, second = items
+            cells = [
+                label(first.label, label_x),
+                value(first, value_x, _VALUE_WIDTH),
+                label(second.label, label2_x),
+                value(second, value2_x, _RIGHT - value2_x),
+            ]
+        rows.append(_row(cells, _ROW_HEIGHT))
+    number = _cell([_Run(str(index), fonts.gothic, _VALUE_PT)], _LEFT, _NO_WIDTH, align="center")
+    return _Table(tuple(rows), number)
+
+
+@dataclass(slots=True)
+class _Page:
+    persons: list[_Table] = dataclasses.field(default_factory=list)
+    blank_follows: bool = False  # 以下余白 after the last person
+    attestation: bool = False
+
+
+def _paginate(document: CertificateDocument, fonts: _Fonts, body_top: float) -> list[_Page]:
+    """Sheets of ``PERSONS_PER_SHEET`` persons, one page each unless their content does not
+    fit; the last page keeps room for the 認証文 block at its foot."""
+    attestation_top = _BOTTOM + _ATTESTATION_HEIGHT + (_DEMO_NOTE_HEIGHT + 2 * mm) * document.demo
+    pages: list[_Page] = []
+    for sheet in _numbered_sheets(document):
+        page = _Page()
+        pages.append(page)
+        y = body_top
+        for index, person in sheet:
+            table = _person_table(index, person, fonts)
+            if page.persons and y - table.height < _BOTTOM + _FOOT_LINE:
+                page = _Page()
+                pages.append(page)
+                y = body_top
+            if y - table.height < _BOTTOM + _FOOT_LINE:
+                # Alone on a page and still too long: its foot is cut off the paper.
+                log.warning("certificate overflowed: person %d is longer than a page", index)
+            page.persons.append(table)
+            y -= table.height + _PERSON_GAP
+    page.blank_follows = True
+    if y - _FOOT_LINE < attestation_top:
+        page = _Page()
+        pages.append(page)
+    page.attestation = True
+    return pages
+
+
+def _qr_image(url: str) -> Any:
+    """A QR code of ``url`` as a 1-bit image, one pixel a module. Level M survives a smudge
+    or a fold; the 4-module quiet zone is what scanners expect."""
+    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4, box_size=1)
+    qr.add_data(url)
+    qr.make(fit=True)
+    return qr.make_image(fill_color="black", back_color="white").get_image()
+
+
+def _draw_header(
+    canvas: Canvas, document: CertificateDocument, fonts: _Fonts, page: int, pages: int
+) -> None:
+    header_x = _LEFT + 75 * mm
+    header_width = _RIGHT - header_x
+    for text, top in (
+        (f"発行番号　{document.issuance_no}　{page}/{pages}", _PAGE_HEIGHT - 9 * mm),
+        (f"照合番号　{document.verification_code}", _PAGE_HEIGHT - 13 * mm),
+    ):
+        runs = [_Run(text, fonts.gothic, _SMALL_PT)]
+        lines = _set_in_box(runs, header_width, 4 * mm)
+        _draw_lines(canvas, lines, header_x, top, header_width, 4 * mm, align="right")
+    title = [_Run(document.kind.label, fonts.mincho, 16, spacing=0.3)]
+    if document.kind is not CertificateKind.REMOVED_RECORD_COPY:
+        scope = "世帯全員" if document.options.whole_household else "世帯一部"
+        title.append(_Run(f"（{scope}）", fonts.mincho, 10, before=1 * mm))
+    _draw_lines(canvas, _set(title, _WIDTH), _LEFT, _TOP, _WIDTH, 9 * mm, align="center")
+
+
+def _draw_demo_marks(canvas: Canvas, fonts: _Fonts) -> None:
+    """The demo watermark, banner and footer: the paper cannot pass for a certificate."""
+    canvas.saveState()
+    canvas.setFillColor(_DEMO_RED, alpha=0.10)
+    canvas.translate(_PAGE_WIDTH / 2, _PAGE_HEIGHT - 130 * mm)
+    canvas.rotate(30)
+    canvas.setFont(fonts.gothic, 72)
+    canvas.drawCentredString(0, 0, "デモ　見本")
+    canvas.restoreState()
+    canvas.saveState()
+    _bold(canvas, _DEMO_RED)
+    banner = _set([_Run(_DEMO_BANNER, fonts.gothic, 11, bold=True)], 72 * mm)
+    _draw_lines(canvas, banner, _LEFT, _PAGE_HEIGHT - 9 * mm, 72 * mm, 8 * mm)
+    footer = _set([_Run(_DEMO_FOOTER, fonts.gothic, 9, bold=True)], _WIDTH)
+    _draw_lines(canvas, footer, _LEFT, 11 * mm, _WIDTH, 6 * mm, align="center")
+    canvas.restoreState()
+
+
+def _bold(canvas: Canvas, colour: Color) -> None:
+    """Colours and stroke width for ``bold`` runs (stroked around their fill)."""
+    canvas.setFillColor(colour)
+    canvas.setStrokeColor(colour)
+    canvas.setLineWidth(0.35)
+
+
+def _draw_attestation(canvas: Canvas, document: CertificateDocument, fonts: _Fonts) -> None:
+    """The foot of the last page: 認証文, QR code with 発行番号 and 照合番号, the date of
+    issue, the 市町村長 (or 職務代理者) and the box for the 公印."""
+    assert document.verification_code is not None
+    bottom = _BOTTOM
+    if document.demo:
+        canvas.saveState()
+        _bold(canvas, _DEMO_RED)
+        canvas.setLineWidth(1.5)
+        canvas.rect(_LEFT, bottom, _WIDTH, _DEMO_NOTE_HEIGHT, stroke=1, fill=0)
+        canvas.setLineWidth(0.35)
+        note = _set([_Run(_DEMO_BANNER, fonts.gothic, 11, bold=True)], _WIDTH)
+        _draw_lines(
+            canvas,
+            note,
+            _LEFT,
+            bottom + _DEMO_NOTE_HEIGHT,
+            _WIDTH,
+            _DEMO_NOTE_HEIGHT,
+            align="center",
+        )
+        canvas.restoreState()
+        bottom += _DEMO_NOTE_HEIGHT + 2 * mm
+    top = bottom + _ATTESTATION_HEIGHT
+
+    statement = _set([_Run(document.kind.attestation, fonts.mincho, 11)], _WIDTH - 6 * mm)
+    _draw_lines(canvas, statement, _LEFT + 6 * mm, top, _WIDTH - 6 * mm, 7 * mm)
+
     url = verification_url(
         document.verify_base_url, document.issuance_no, document.verification_code
     )
-    scope = ""
-    if document.kind is not CertificateKind.REMOVED_RECORD_COPY:
-        scope = "世帯全員" if document.options.whole_household else "世帯一部"
-    sheets = [
+    canvas.drawImage(ImageReader(_qr_image(url)), _LEFT, bottom, _QR_SIZE, _QR_SIZE)
+    codes_x = _LEFT + _QR_SIZE + 3 * mm
+    codes_width = 68 * mm
+    issuance = _set(
         [
-            (
-                index,
-                person,
-                None if person.relationship is None else relationship_label(person.relationship),
-                _person_rows(person),
-            )
-            for index, person in sheet
-        ]
-        for sheet in _numbered_sheets(document)
-    ]
-    return (
-        _environment()
-        .get_template("registry/certificate.html")
-        .render(
-            d=document,
-            title=document.kind.label,
-            scope=scope,
-            attestation=document.kind.attestation,
-            sheets=sheets,
-            qr=qr_data_uri(url),
-            verify_page=f"{document.verify_base_url.rstrip('/')}/certificates/verify",
-            mincho_url=mincho_font.as_uri() if mincho_font else None,
-            gothic_url=gothic_font.as_uri() if gothic_font else None,
-        )
+            _Run("発行番号", fonts.gothic, _SMALL_PT),
+            _Run(document.issuance_no, fonts.gothic, _SMALL_PT, before=2 * mm),
+        ],
+        codes_width,
     )
+    _draw_lines(canvas, issuance, codes_x, bottom + _QR_SIZE, codes_width, 4.5 * mm)
+    code = _set(
+        [
+            _Run("照合番号", fonts.gothic, _SMALL_PT),
+            _Run(document.verification_code, fonts.gothic, 11, spacing=0.1, before=2 * mm),
+        ],
+        codes_width,
+    )
+    _draw_lines(canvas, code, codes_x, bottom + _QR_SIZE - 4.5 * mm, codes_width, 5.5 * mm)
+    verify_page = f"{document.verify_base_url.rstrip('/')}/certificates/verify"
+    how = (
+        f"{document.municipality}が発行した証明書であることは、\n{verify_page}\nで発行番号と"
+        "照合番号を入力するか、QRコードを読み取って確認できます（個人の情報は表示されません）。"
+    )
+    how_height = _QR_SIZE - 10.5 * mm
+    how_lines = _set_in_box([_Run(how, fonts.gothic, 6.5)], codes_width, how_height)
+    _draw_lines(canvas, how_lines, codes_x, bottom + how_height, codes_width, how_height)
+
+    signed_x = codes_x + codes_width + 4 * mm
+    date_line = _set([_Run(_wareki(document.issued_on), fonts.mincho, _HOUSEHOLD_PT)], 60 * mm)
+    _draw_lines(canvas, date_line, signed_x, bottom + 27 * mm, 60 * mm, 6 * mm)
+    seal_x = _RIGHT - _SEAL_SIZE
+    mayor_width = seal_x - 3 * mm - signed_x
+    mayor = _set(
+        [_Run(f"{document.mayor_title}　{document.mayor_name}", fonts.mincho, 13, spacing=0.15)],
+        mayor_width,
+    )
+    seal_top = bottom + _SEAL_SIZE
+    _draw_lines(canvas, mayor, signed_x, seal_top, mayor_width, _SEAL_SIZE, align="right")
+    canvas.saveState()
+    canvas.setStrokeColor(_SEAL_GREY)
+    canvas.setFillColor(_SEAL_GREY)
+    canvas.setLineWidth(0.8)
+    canvas.setDash(2, 1.5)
+    canvas.rect(seal_x, bottom, _SEAL_SIZE, _SEAL_SIZE, stroke=1, fill=0)
+    seal = _set([_Run("（公印）", fonts.mincho, _SMALL_PT)], _SEAL_SIZE)
+    _draw_lines(canvas, seal, seal_x, seal_top, _SEAL_SIZE, _SEAL_SIZE, align="center")
+    canvas.restoreState()
+
+
+def _draw_foot_line(canvas: Canvas, text: str, fonts: _Fonts, top: float) -> None:
+    lines = _set([_Run(text, fonts.mincho, _VALUE_PT)], _WIDTH)
+    _draw_lines(canvas, lines, _LEFT, top, _WIDTH, _FOOT_LINE, align="right")
 
 
 def _numbered_sheets(
@@ -703,19 +1198,55 @@ def render_pdf(
     mincho: Sequence[Path] = MINCHO_FONT_CANDIDATES,
     gothic: Sequence[Path] = GOTHIC_FONT_CANDIDATES,
 ) -> bytes:
-    """The certificate as PDF."""
-    import weasyprint  # heavy; only the PDF needs it
+    """The certificate as PDF: A4 portrait, 明朝 body, digits in ゴシック, dates in 和暦."""
+    if document.verification_code is None:
+        raise ValueError("照合番号のない証明書は印刷できません (seal を先に呼んでください)")
+    with _RENDER_LOCK:
+        fonts = _Fonts(mincho=_font(mincho, "mincho"), gothic=_font(gothic, "gothic"))
+        return _render(document, fonts)
 
-    html = render_html(document, mincho=mincho, gothic=gothic)
-    rendered = weasyprint.HTML(string=html).render()
-    if len(rendered.pages) != sheet_count(document):
+
+def _render(document: CertificateDocument, fonts: _Fonts) -> bytes:
+    household = _household_table(document, fonts)
+    household_top = _TOP - 11 * mm
+    body_top = household_top - household.height - 3 * mm
+    pages = _paginate(document, fonts, body_top)
+    if len(pages) != sheet_count(document):
         # The 交付履歴 records sheet_count() as 枚数; an item long enough to push a sheet
         # over one page makes that wrong, so operations must hear of it (標準仕様 §4.4
         # overflow: alert).
         log.warning(
-            "certificate overflowed: %d pages for %d sheets",
-            len(rendered.pages),
-            sheet_count(document),
+            "certificate overflowed: %d pages for %d sheets", len(pages), sheet_count(document)
         )
-    pdf: bytes = rendered.write_pdf()
-    return pdf
+    buffer = io.BytesIO()
+    # invariant: no creation time or random file id, so the same document gives the same
+    # bytes; the title names the kind only (no personal data in the metadata).
+    canvas = Canvas(
+        buffer,
+        pagesize=A4,
+        invariant=True,
+        pageCompression=1,
+        lang="ja",
+        initialFontName=fonts.mincho,  # not reportlab's Helvetica, which nothing here uses
+        initialFontSize=_VALUE_PT,
+    )
+    canvas.setTitle(document.kind.label)
+    canvas.setAuthor(document.municipality)
+    canvas.setCreator("Machi")
+    for number, page in enumerate(pages, start=1):
+        if document.demo:
+            _draw_demo_marks(canvas, fonts)
+        _draw_header(canvas, document, fonts, number, len(pages))
+        _draw_table(canvas, household, household_top)
+        y = body_top
+        for table in page.persons:
+            y = _draw_table(canvas, table, y) - _PERSON_GAP
+        if page.blank_follows:
+            _draw_foot_line(canvas, "以下余白", fonts, y + _PERSON_GAP)
+        if page.attestation:
+            _draw_attestation(canvas, document, fonts)
+        else:
+            _draw_foot_line(canvas, "（次頁へ続く）", fonts, _BOTTOM + _FOOT_LINE)
+        canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()
