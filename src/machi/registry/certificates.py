@@ -99,6 +99,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 import qrcode
+from PIL import Image
+from reportlab import rl_config
 from reportlab.lib import units
 from reportlab.lib.colors import Color, black
 from reportlab.lib.pagesizes import A4
@@ -1045,13 +1047,17 @@ def _paginate(document: CertificateDocument, fonts: _Fonts, body_top: float) -> 
     return pages
 
 
-def _qr_image(url: str) -> Any:
-    """A QR code of ``url`` as a 1-bit image, one pixel a module. Level M survives a smudge
-    or a fold; the 4-module quiet zone is what scanners expect."""
-    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4, box_size=1)
+def _qr_image(url: str) -> Image.Image:
+    """A QR code of ``url`` as a grey image, one pixel a module (PDF viewers and printers
+    enlarge an image without smoothing unless it asks for it, so the modules stay sharp).
+    Level M survives a smudge or a fold; the 4-module quiet zone is what scanners expect."""
+    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4)
     qr.add_data(url)
     qr.make(fit=True)
-    return qr.make_image(fill_color="black", back_color="white").get_image()
+    modules = qr.get_matrix()  # with the quiet zone; True is dark
+    image = Image.new("L", (len(modules), len(modules)))
+    image.putdata([0 if dark else 255 for row in modules for dark in row])
+    return image
 
 
 def _draw_header(
@@ -1203,7 +1209,13 @@ def render_pdf(
         raise ValueError("照合番号のない証明書は印刷できません (seal を先に呼んでください)")
     with _RENDER_LOCK:
         fonts = _Fonts(mincho=_font(mincho, "mincho"), gothic=_font(gothic, "gothic"))
-        return _render(document, fonts)
+        # Binary (Flate only) streams: ASCII85 on top, reportlab's default, makes the file
+        # a quarter larger and costs time for nothing a PDF reader needs.
+        a85, rl_config.useA85 = rl_config.useA85, 0
+        try:
+            return _render(document, fonts)
+        finally:
+            rl_config.useA85 = a85
 
 
 def _render(document: CertificateDocument, fonts: _Fonts) -> bytes:
