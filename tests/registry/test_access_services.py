@@ -25,12 +25,20 @@ from machi.privacy.permissions import Permission
 from machi.privacy.services import load_roles
 from machi.registry import services
 from machi.registry.models import Address, TownArea
-from machi.registry.rules import ApplicantKind, Identification, IdentityDocument
+from machi.registry.rules import (
+    ApplicantKind,
+    Identification,
+    IdentityDocument,
+    LegalBasis,
+    RequesterType,
+)
 from machi.registry.services import (
     Birth,
+    BulkExportRequest,
     CardBasedMoveIn,
     Death,
     Decision,
+    DisclosureRequest,
     ExOfficioCorrection,
     ForeignResidentStatusChange,
     HouseholdHeadChange,
@@ -62,6 +70,8 @@ SETUP = Actor(
             Permission.REGISTRY_RECORD_CHANGE,
             Permission.REGISTRY_REQUEST_EX_OFFICIO,
             Permission.REGISTRY_MANAGE_PROTECTION,
+            Permission.REGISTRY_ISSUE_CERTIFICATE,
+            Permission.REGISTRY_EXPORT,
         }
     ),
 )
@@ -336,6 +346,50 @@ def test_reject_ex_officio(rt: Runtime, town: Town) -> None:
         return services.reject_ex_officio(rt.uow(), actor, Decision(draft))
 
     table(rt, "registry.reject_ex_officio", Permission.REGISTRY_APPROVE, SUPERVISOR_ONLY, run)
+
+
+def _disclosure(resident_id: uuid.UUID) -> DisclosureRequest:
+    return DisclosureRequest(
+        resident_ids=(resident_id,),
+        requester_type=RequesterType.PUBLIC_AGENCY,
+        legal_basis=LegalBasis.PUBLIC_AGENCY,
+        requester="架空県警察本部",
+        purpose="捜査関係事項照会",
+        identification=Identification(ApplicantKind.SELF, (IdentityDocument.DRIVERS_LICENSE,)),
+    )
+
+
+def test_request_disclosure(rt: Runtime, town: Town) -> None:
+    def run(actor: Actor, ok: bool) -> object:
+        head = town.family()[0] if ok else NOBODY
+        return services.request_disclosure(rt.uow(), actor, _disclosure(head))
+
+    allowed = RECORDERS
+    table(rt, "registry.request_disclosure", Permission.REGISTRY_ISSUE_CERTIFICATE, allowed, run)
+
+
+def test_request_bulk_export(rt: Runtime) -> None:
+    load_roles(rt.uow(), Actor.operator())
+
+    def run(actor: Actor, _ok: bool) -> object:
+        return services.request_bulk_export(rt.uow(), actor, BulkExportRequest("年次の統計資料"))
+
+    allowed = SUPERVISOR_ONLY | {("registry_supervisor", "admin")}
+    table(rt, "registry.request_bulk_export", Permission.REGISTRY_EXPORT, allowed, run)
+
+
+def test_approve_and_reject_request(rt: Runtime, town: Town) -> None:
+    def request() -> int:
+        return services.request_disclosure(rt.uow(), SETUP, _disclosure(town.family()[0]))
+
+    def approve(actor: Actor, ok: bool) -> object:
+        return services.approve_request(rt.uow(), actor, Decision(request() if ok else -1))
+
+    def reject(actor: Actor, ok: bool) -> object:
+        return services.reject_request(rt.uow(), actor, Decision(request() if ok else -1))
+
+    table(rt, "registry.approve_request", Permission.REGISTRY_APPROVE, SUPERVISOR_ONLY, approve)
+    table(rt, "registry.reject_request", Permission.REGISTRY_APPROVE, SUPERVISOR_ONLY, reject)
 
 
 def test_protection_measures(rt: Runtime, town: Town) -> None:

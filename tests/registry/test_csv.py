@@ -35,7 +35,15 @@ from machi.registry.csvio import BULK_COLUMNS, CsvError, CsvWriter, Encoding
 from machi.registry.models import Address, Resident, ResidentVersion, TownArea
 from machi.registry.queries import ExportRow
 from machi.registry.rules import ApplicantKind, Identification, IdentityDocument
-from machi.registry.services import Death, MoveIn, MoveWithin, NewPerson, ParsedRow
+from machi.registry.services import (
+    BulkExportRequest,
+    Death,
+    Decision,
+    MoveIn,
+    MoveWithin,
+    NewPerson,
+    ParsedRow,
+)
 from support import assert_access, enrol
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -145,6 +153,18 @@ def last_audit_id(rt: Runtime) -> int:
 
 
 # -- layouts and encodings (pure) -----------------------------------------------------------
+
+
+def export_approval(rt: Runtime) -> int:
+    """An approved, unused 一括出力 (REG-CTRL-36): asked by one supervisor, approved by
+    another."""
+    asker = replace(SUPERVISOR, permissions=frozenset({Permission.REGISTRY_EXPORT}))
+    approver = replace(
+        SUPERVISOR, user_id=uuid.UUID(int=803), permissions=frozenset({Permission.REGISTRY_APPROVE})
+    )
+    approval = services.request_bulk_export(rt.uow(), asker, BulkExportRequest("照合用の出力"))
+    services.approve_request(rt.uow(), approver, Decision(approval))
+    return approval
 
 
 def test_the_same_file_reads_alike_in_utf8_with_and_without_bom_and_in_cp932() -> None:
@@ -658,7 +678,9 @@ def test_export_round_trips_and_never_carries_an_individual_number(
     operator = Actor.operator()
     first_audit = last_audit_id(rt)
 
-    exported = list(queries.export_residents(rt.uow(), operator))
+    approval = export_approval(rt)
+    first_audit = last_audit_id(rt)
+    exported = list(queries.export_residents(rt.uow(), operator, approval_id=approval))
     assert sorted(r.name for r in exported) == ["架空 住民1", "架空 住民2", "架空 住民3"]
     assert not [f for f in ExportRow.__dataclass_fields__ if "number" in f]
     assert not [c for c in csvio.EXPORT_COLUMNS if "個人番号" in c.label]
@@ -673,17 +695,28 @@ def test_export_round_trips_and_never_carries_an_individual_number(
             assert number not in text and number not in re.sub(r"\D", "", text)
     (entry,) = [a for a in audit_rows(rt, first_audit) if a.action == "registry.export_residents"]
     assert entry.outcome == "ok" and entry.subject_ids == []
-    assert entry.detail == {"bulk": True, "count": 3, "as_of": "2026-11-30", "as_of_given": 0}
+    assert entry.detail == {
+        "bulk": True,
+        "count": 3,
+        "as_of": "2026-11-30",
+        "approval_id": approval,
+        "as_of_given": 0,
+    }
     # As of before the death, the deceased was a resident.
-    earlier = list(queries.export_residents(rt.uow(), operator, as_of=date(2026, 10, 31)))
+    earlier = list(
+        queries.export_residents(
+            rt.uow(), operator, approval_id=export_approval(rt), as_of=date(2026, 10, 31)
+        )
+    )
     assert "架空 故人" in {r.name for r in earlier}
 
 
 def test_an_export_broken_off_is_audited_as_failed(rt: Runtime, town: dict[str, int]) -> None:
     for i in (1, 2):
         resident_here(rt, town, f"架空 住民{i}", f"{i}番地")
+    approval = export_approval(rt)
     first_audit = last_audit_id(rt)
-    rows = queries.export_residents(rt.uow(), Actor.operator())
+    rows = queries.export_residents(rt.uow(), Actor.operator(), approval_id=approval)
     next(rows)
     rows.close()
     (entry,) = audit_rows(rt, first_audit)
@@ -716,7 +749,16 @@ def test_export_residents_access(rt: Runtime, town: dict[str, int]) -> None:
     assert_access(
         rt,
         "registry.export_residents",
-        lambda actor, _i: list(queries.export_residents(rt.uow(), actor)),
+        lambda actor, _i: list(
+            queries.export_residents(
+                rt.uow(),
+                actor,
+                # Made only for an actor who passes, so a refusal writes its denial alone.
+                approval_id=export_approval(rt)
+                if access.allowed(actor, Permission.REGISTRY_EXPORT)
+                else None,
+            )
+        ),
         {("registry_supervisor", "juki"), ("registry_supervisor", "admin")},
     )
     assert access.allowed(Actor.operator(), Permission.REGISTRY_EXPORT)
@@ -752,24 +794,55 @@ def test_cli_export_and_bulk_changes(
     assert "架空 太郎" in current_names(rt)
 
     out = tmp_path / "residents.csv"
-    done = runner.invoke(registry_cli.app, ["export", "--out", str(out), "--encoding", "cp932"])
+    # REG-CTRL-36: no export without an approved request, and one export per approval.
+    done = runner.invoke(registry_cli.app, ["export", "--out", str(out), "--approval", "999999"])
+    assert isinstance(done.exception, DomainError) and not out.exists()
+    assert done.exception.code == rules.RegistryError.APPROVAL_REQUIRED  # no such approval
+    asker = enrol(rt, "sv_req", (("registry_supervisor", "juki"),))
+    done = runner.invoke(
+        registry_cli.app,
+        ["request-export", "--staff", asker.login_name, "--purpose", "照合用の出力"],
+        input=f"{asker.password}\n{asker.totp.at(rt.clock.now())}\n",
+    )
+    assert done.exit_code == 0, done.output
+    approval = int(re.search(r"承認番号: (\d+)", done.output).group(1))  # type: ignore[union-attr]
+    approver = replace(
+        SUPERVISOR, user_id=uuid.UUID(int=804), permissions=frozenset({Permission.REGISTRY_APPROVE})
+    )
+    services.approve_request(rt.uow(), approver, Decision(approval))
+    export_args = ["export", "--out", str(out), "--encoding", "cp932", "--approval", str(approval)]
+    done = runner.invoke(registry_cli.app, export_args)
     assert done.exit_code == 0, done.output
     assert [r.name for r in csvio.read_export(out.read_bytes())] == ["架空 太郎"]
     assert out.stat().st_mode & 0o077 == 0
     # An existing file is never overwritten; bad options are refused before any work.
+    used = ["--approval", str(approval)]
     for args in (
-        ["export", "--out", str(out)],
-        ["export", "--out", str(tmp_path / "x.csv"), "--encoding", "latin-1"],
-        ["export", "--out", str(tmp_path / "x.csv"), "--as-of", "yesterday"],
+        ["export", "--out", str(out), *used],
+        ["export", "--out", str(tmp_path / "x.csv"), "--encoding", "latin-1", *used],
+        ["export", "--out", str(tmp_path / "x.csv"), "--as-of", "yesterday", *used],
     ):
         done = runner.invoke(registry_cli.app, args)
         assert isinstance(done.exception, common.CommandRefused), args
+    done = runner.invoke(registry_cli.app, ["export", "--out", str(tmp_path / "x.csv"), *used])
+    assert isinstance(done.exception, DomainError)  # the approval was used
     assert not (tmp_path / "x.csv").exists()
     # A name CP932 cannot hold stops a CP932 export: no file, the read audited as failed.
     resident_here(rt, town, "𠮷野 架空", "5番地")
     first_audit = last_audit_id(rt)
     target = tmp_path / "cp932.csv"
-    done = runner.invoke(registry_cli.app, ["export", "--out", str(target), "--encoding", "cp932"])
+    done = runner.invoke(
+        registry_cli.app,
+        [
+            "export",
+            "--out",
+            str(target),
+            "--encoding",
+            "cp932",
+            "--approval",
+            str(export_approval(rt)),
+        ],
+    )
     assert isinstance(done.exception, CsvError)
     assert done.exception.column == "氏名" and "𠮷" not in done.exception.message
     assert not target.exists() and not list(tmp_path.glob("*.part"))

@@ -45,15 +45,18 @@ from machi.registry.rules import (
     Identification,
     IdentityDocument,
     IssuanceChannel,
+    LegalBasis,
     ProtectedUse,
     ProtectionMeasureFacts,
     ProtectionRequest,
     RequesterType,
 )
 from machi.registry.services import (
+    BulkExportRequest,
     CardBasedMoveIn,
     Death,
     Decision,
+    DisclosureRequest,
     ExOfficioCorrection,
     ExOfficioDeletion,
     IndividualNumberChange,
@@ -189,19 +192,94 @@ def test_reg_ctrl_08_move_in_without_certificate_or_special_case_is_refused(
     assert footprint(rt) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=DID_NOT_RAISE,
-    reason="defect: a request by 国又は地方公共団体の機関 (法第12条の2) is served with no legal "
-    "basis and no approval recorded; CertificateRequest has no field for either (REG-CTRL-10)",
-)
-def test_reg_ctrl_10_request_by_another_agency_needs_a_legal_basis(
+def test_reg_ctrl_10_request_by_another_party_needs_a_legal_basis_and_an_approval(
     rt: Runtime, lots: list[int]
 ) -> None:
-    head = family(rt, lots).resident_ids[0]
+    """住基法第12条の2 (公用請求): the request records its legal basis, requester and purpose
+    at 受付, a second person approves it, and the copy is issued once on that approval,
+    for the person it names only."""
+    head, wife = family(rt, lots).resident_ids[:2]
     official = replace(copy_request(head), requester_type=RequesterType.PUBLIC_AGENCY)
-    with pytest.raises(DomainError):
-        services.issue_certificate(rt.uow(), CLERK, rt.keys, OFFICE, official)
+
+    def issue(cmd: services.CertificateRequest) -> object:
+        return services.issue_certificate(rt.uow(), CLERK, rt.keys, OFFICE, cmd)
+
+    refused(rt, lambda: issue(official), RegistryError.APPROVAL_REQUIRED)
+    ask = DisclosureRequest(
+        resident_ids=(head,),
+        requester_type=RequesterType.PUBLIC_AGENCY,
+        legal_basis=LegalBasis.PUBLIC_AGENCY,
+        requester="架空県警察本部 捜査第一課",
+        purpose="捜査関係事項照会に伴う確認",
+        identification=Identification(ApplicantKind.SELF, (IdentityDocument.DRIVERS_LICENSE,)),
+    )
+    # A provision of 第12条の3 (第三者) is not a public agency's basis; no purpose, no 受付.
+    refused(
+        rt,
+        lambda: services.request_disclosure(
+            rt.uow(), CLERK, replace(ask, legal_basis=LegalBasis.OWN_RIGHTS)
+        ),
+        RegistryError.LEGAL_BASIS_MISMATCH,
+    )
+    refused(
+        rt,
+        lambda: services.request_disclosure(rt.uow(), CLERK, replace(ask, purpose=" ")),
+        RegistryError.PURPOSE_REQUIRED,
+    )
+    approval = services.request_disclosure(rt.uow(), CLERK, ask)
+    with_approval = replace(official, approval_id=approval)
+    refused(rt, lambda: issue(with_approval), RegistryError.APPROVAL_NOT_USABLE)  # not yet
+    author = replace(SUPERVISOR, user_id=CLERK.user_id)
+    refused(
+        rt,
+        lambda: services.approve_request(rt.uow(), author, Decision(approval)),
+        RegistryError.APPROVAL_BY_REQUESTER,
+    )
+    services.approve_request(rt.uow(), SUPERVISOR, Decision(approval))
+    for_someone_else = replace(
+        copy_request(wife),
+        **{"requester_type": RequesterType.PUBLIC_AGENCY, "approval_id": approval},
+    )
+    refused(rt, lambda: issue(for_someone_else), RegistryError.APPROVAL_NOT_USABLE)
+    issued = issue(with_approval)
+    assert isinstance(issued, services.IssuedCertificate) and issued.pdf.startswith(b"%PDF")
+    refused(rt, lambda: issue(with_approval), RegistryError.APPROVAL_NOT_USABLE)  # used once
+    # The audit rows carry codes; the requester and purpose stay on the request row.
+    (asked,) = audits(rt, "registry.request_disclosure")
+    assert asked.detail["legal_basis"] == "art12_2"
+    assert asked.detail["requester_type"] == "public_agency"
+    assert "捜査" not in str(asked.detail) and "警察" not in str(asked.detail)
+    (served,) = [a for a in audits(rt, "registry.issue_certificate") if a.outcome == "ok"]
+    assert served.detail["approval_id"] == approval
+
+
+@pytest.mark.parametrize(
+    ("requester", "basis", "allowed"),
+    [
+        (RequesterType.PUBLIC_AGENCY, LegalBasis.PUBLIC_AGENCY, True),
+        (RequesterType.PUBLIC_AGENCY, LegalBasis.OTHER_LEGITIMATE, False),
+        (RequesterType.THIRD_PARTY, LegalBasis.OWN_RIGHTS, True),
+        (RequesterType.THIRD_PARTY, LegalBasis.SUBMISSION, True),
+        (RequesterType.THIRD_PARTY, LegalBasis.OTHER_LEGITIMATE, True),
+        (RequesterType.THIRD_PARTY, LegalBasis.PROFESSIONAL, False),
+        (RequesterType.PROFESSIONAL, LegalBasis.PROFESSIONAL, True),
+        (RequesterType.PROFESSIONAL, LegalBasis.PUBLIC_AGENCY, False),
+    ],
+)
+def test_reg_ctrl_10_each_requester_relies_on_its_own_provision(
+    requester: RequesterType, basis: LegalBasis, allowed: bool
+) -> None:
+    """第12条の2 is the public agencies'; 第12条の3第1項 (three grounds) the third parties';
+    第12条の3第2項 the 特定事務受任者'. 本人等 (第12条) need no approval at all."""
+    assert rules.needs_approval(requester)
+    if allowed:
+        rules.check_legal_basis(requester, basis, "目的")
+    else:
+        with pytest.raises(DomainError) as e:
+            rules.check_legal_basis(requester, basis, "目的")
+        assert e.value.code == RegistryError.LEGAL_BASIS_MISMATCH
+    for own in (RequesterType.SELF, RequesterType.HOUSEHOLD_MEMBER, RequesterType.AGENT):
+        assert not rules.needs_approval(own)
 
 
 # -- 6.2 Data entry accuracy and 異動 consistency ---------------------------------------------
@@ -559,18 +637,49 @@ def test_reg_ctrl_33_a_protection_measure_blocks_others_and_unattended_channels(
         assert rules.protection_decision(measure, herself).blocked, channel
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=DID_NOT_RAISE,
-    reason="defect: export_residents needs only the registry.export permission; no prior "
-    "approval by the 管理責任者 is recorded or checked (REG-CTRL-36)",
-)
-def test_reg_ctrl_36_a_bulk_export_without_an_approval_record_does_not_start(
+def test_reg_ctrl_36_a_bulk_export_needs_a_prior_approval_and_uses_it_once(
     rt: Runtime, lots: list[int]
 ) -> None:
-    family(rt, lots)
-    with pytest.raises(DomainError):
-        list(queries.export_residents(rt.uow(), SUPERVISOR))
+    everyone = family(rt, lots).resident_ids
+
+    def export(approval_id: int | None) -> list[ExportRow]:
+        return list(queries.export_residents(rt.uow(), SUPERVISOR, approval_id=approval_id))
+
+    def refused_export(approval_id: int | None, code: RegistryError) -> None:
+        with pytest.raises(DomainError) as e:
+            export(approval_id)
+        assert e.value.code == code
+        # The attempt is on the record, as a failed bulk export that handed out nothing.
+        entry = audits(rt, "registry.export_residents")[-1]
+        assert (entry.outcome, entry.detail["count"]) == ("failed", 0)
+
+    refused_export(None, RegistryError.APPROVAL_REQUIRED)
+    approval = services.request_bulk_export(
+        rt.uow(), SUPERVISOR, BulkExportRequest("住民基本台帳の照合作業")
+    )
+    refused_export(approval, RegistryError.APPROVAL_NOT_USABLE)  # asked, not yet approved
+    manager = replace(SUPERVISOR, user_id=uuid.UUID(int=103))  # the 管理責任者
+    services.approve_request(rt.uow(), manager, Decision(approval))
+    assert len(export(approval)) == len(everyone)
+    refused_export(approval, RegistryError.APPROVAL_NOT_USABLE)  # one approval, one export
+    with rt.uow() as uow:
+        used = uow.session.execute(
+            text("SELECT used_at, used_by FROM registry.pending_approval WHERE id = :i"),
+            {"i": approval},
+        ).one()
+    assert used == (rt.clock.now(), SUPERVISOR.user_id)
+    # A 公用請求's approval is not an export's.
+    ask = DisclosureRequest(
+        (everyone[0],),
+        RequesterType.PUBLIC_AGENCY,
+        LegalBasis.PUBLIC_AGENCY,
+        "架空市役所",
+        "照会",
+        CARD,
+    )
+    other = services.request_disclosure(rt.uow(), CLERK, ask)
+    services.approve_request(rt.uow(), manager, Decision(other))
+    refused_export(other, RegistryError.APPROVAL_NOT_USABLE)
 
 
 # -- 6.5 Access control and logging ----------------------------------------------------------

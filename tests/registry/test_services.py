@@ -6,6 +6,7 @@ name, number and address is fictitious."""
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
@@ -282,8 +283,13 @@ def events(rt: Runtime, name: str) -> list[dict[str, Any]]:
         ]
 
 
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
 def no_personal_values(entry: AuditEntry, *values: str) -> None:
-    blob = json.dumps(entry.detail, ensure_ascii=False)
+    """None of ``values`` in the row's detail. Ids (UUIDs) are taken out first: a short
+    宛名番号 such as 19 is found inside a random UUID now and then, which is not a leak."""
+    blob = _UUID.sub("<id>", json.dumps(entry.detail, ensure_ascii=False))
     for v in values:
         assert v not in blob
 

@@ -154,3 +154,61 @@ def test_clerk_has_no_approval_queue(client: TestClient, rt: Runtime) -> None:
     sign_in(client, rt, enrol(rt, "clerk", (("counter_clerk", "juki"),)))
     assert "決裁待ち" not in client.get("/").text
     assert client.get("/registry/approvals").status_code == 403
+
+
+def test_public_agency_request_is_received_approved_by_another_and_served_once(
+    client: TestClient, rt: Runtime, town: str
+) -> None:
+    """REG-CTRL-10 on the pages: 受付 with the legal basis and purpose (a form without them
+    is refused in Japanese and writes nothing), the approver sees what they decide on, and
+    the copy is issued once with the 承認番号."""
+    clerk = enrol(rt, "clerk10", (("counter_clerk", "juki"),))
+    sign_in(client, rt, clerk)
+    first = move_in(client).headers["location"]  # type: ignore[attr-defined]
+    rid = re.search(r"residents/([0-9a-f-]+)", first).group(1)  # type: ignore[union-attr]
+    page = client.get(f"/registry/residents/{rid}").text
+    assert "公用・第三者請求の受付" in page and "住基法第12条の2第1項" in page
+    form = {
+        "requester_type": "public_agency",
+        "legal_basis": "art12_2",
+        "requester": "架空県警察本部",
+        "purpose": "",
+        "applicant": "self",
+        "identity_documents": "drivers_license",
+    }
+    before = footprint(rt)
+    bad = client.post(f"/registry/residents/{rid}/disclosure-requests", data=form)
+    assert bad.status_code == 422 and "利用目的と請求者を入力してください。" in bad.text
+    assert footprint(rt) == before
+    certificate = {
+        "kind": "resident_record_copy",
+        "requester_type": "public_agency",
+        "applicant": "self",
+        "identity_documents": "drivers_license",
+    }
+    unapproved = client.post(f"/registry/residents/{rid}/certificates", data=certificate)
+    assert unapproved.status_code == 422 and "事前の決裁が必要です" in unapproved.text
+    received = client.post(
+        f"/registry/residents/{rid}/disclosure-requests", data={**form, "purpose": "照会"}
+    )
+    assert received.status_code == 200 and "公用・第三者請求を受け付けました" in received.text
+    approval = re.search(r"承認番号 <strong>(\d+)", received.text).group(1)  # type: ignore[union-attr]
+
+    client.post("/logout")
+    sign_in(client, rt, enrol(rt, "sup10", (("registry_supervisor", "juki"),)))
+    queue = client.get("/registry/approvals").text
+    assert f"/registry/requests/{approval}/approve" in queue
+    assert "架空県警察本部" in queue and "住基法第12条の2第1項" in queue and "照会" in queue
+    done = client.post(f"/registry/requests/{approval}/approve")
+    assert done.status_code == 200 and f"承認番号 {approval}" in done.text
+
+    client.post("/logout")
+    sign_in(client, rt, clerk)
+    served = client.post(
+        f"/registry/residents/{rid}/certificates", data={**certificate, "approval_id": approval}
+    )
+    assert served.status_code == 200 and served.content.startswith(b"%PDF")
+    again = client.post(
+        f"/registry/residents/{rid}/certificates", data={**certificate, "approval_id": approval}
+    )
+    assert again.status_code == 422 and "この承認番号は使えません" in again.text

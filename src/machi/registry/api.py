@@ -275,6 +275,9 @@ class CertificateIn(BaseModel):
     include_registered_domicile: bool = False
     include_individual_number: bool = False
     identification: IdentificationIn
+    # 承認番号 of an approved 公用・第三者請求 (REG-CTRL-10); needed for requester types other
+    # than self, household_member and agent.
+    approval_id: int | None = Field(default=None, ge=1, le=2**62)
 
 
 @router.post(
@@ -298,6 +301,7 @@ def issue_certificate(request: Request, body: CertificateIn, actor: ApiActor) ->
         ),
         requester_type=body.requester_type,
         identification=body.identification.to_rule(),
+        approval_id=body.approval_id,
     )
     office = services.IssuingOffice.from_settings(rt.settings)
     issued = services.issue_certificate(rt.uow(), actor, rt.keys, office, cmd)

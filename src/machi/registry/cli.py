@@ -1,6 +1,6 @@
 """``machi registry``: bulk operations on the resident registry, run by an operator: the
-import of the synthetic town, the CSV export of current residents and the bulk 異動 load
-(layouts: docs/registry-csv.md)."""
+import of the synthetic town, the CSV export of current residents (after a 申請 approved by
+the 管理責任者, REG-CTRL-36) and the bulk 異動 load (layouts: docs/registry-csv.md)."""
 
 from __future__ import annotations
 
@@ -99,6 +99,13 @@ def export(
     out_path: Annotated[
         Path, typer.Option("--out", help="出力する CSV ファイル (既にあるファイルには書かない)")
     ],
+    approval: Annotated[
+        int,
+        typer.Option(
+            "--approval",
+            help="一括出力の承認番号 (request-export で申請し、決裁待ち画面で決裁を受けたもの)",
+        ),
+    ],
     encoding: Annotated[
         str, typer.Option("--encoding", help="utf-8 (BOM 付き) または cp932")
     ] = "utf-8",
@@ -109,6 +116,7 @@ def export(
 ) -> None:
     """基準日に住民である者を CSV に出力する (個人番号は出力しない)。
 
+    管理責任者の事前の決裁 (承認番号) が必要で、1つの承認で出力できるのは1回だけ。
     出力は監査ログに一括出力として記録される。"""
     from machi.cli.common import fail, runtime, settings
 
@@ -129,7 +137,7 @@ def export(
     if part.exists():
         fail(f"前回の作業用ファイルが残っています。確認して削除してください: {part}")
     rt = runtime(settings())
-    rows = queries.export_residents(rt.uow(), Actor.operator(), as_of=on)
+    rows = queries.export_residents(rt.uow(), Actor.operator(), approval_id=approval, as_of=on)
     try:
         # Personal data on disk: readable by its owner only, and only under its final
         # name once complete, so a broken run never leaves a file that looks finished.
@@ -156,11 +164,37 @@ def export(
     out.print("電子記録媒体に書き出す場合は、媒体管理簿への記載など所定の手続に従ってください。")
 
 
+@app.command("request-export")
+def request_export(
+    staff: Annotated[
+        str,
+        typer.Option("--staff", help="申請する職員のログインID (パスワードと確認コードを求める)"),
+    ],
+    purpose: Annotated[str, typer.Option("--purpose", help="一括出力の利用目的")],
+) -> None:
+    """一括出力を申請する。別の職員 (管理責任者) が決裁待ち画面で決裁すると、
+    表示された承認番号で export を1回実行できる。"""
+    from machi.cli.common import runtime, settings
+
+    rt = runtime(settings())
+    actor, token = _delegate(rt, staff, frozenset({Permission.REGISTRY_EXPORT}))
+    try:
+        approval_id = services.request_bulk_export(
+            rt.uow(), actor, services.BulkExportRequest(purpose=purpose)
+        )
+    finally:
+        privacy.logout(rt.uow(), token=token)
+    out.print(
+        f"申請しました。承認番号: {approval_id} (決裁待ち画面で管理責任者の決裁を受けてください)"
+    )
+
+
 # -- bulk 異動 ------------------------------------------------------------------------------
 
 
-def _delegate(rt: Runtime, login_name: str) -> tuple[Actor, str]:
-    """The actor a bulk 異動 runs as, and its session token (to log out afterwards).
+def _delegate(rt: Runtime, login_name: str, rights: frozenset[Permission]) -> tuple[Actor, str]:
+    """The actor a bulk job runs as (with ``rights`` only), and its session token (to log
+    out afterwards).
 
     Every 異動 records the staff member who made it (``recorded_by``) and the commands
     refuse an actor without one; an operator at the shell has none, and lending it an id
@@ -191,7 +225,7 @@ def _delegate(rt: Runtime, login_name: str) -> tuple[Actor, str]:
     except BaseException:
         privacy.logout(rt.uow(), token=token)
         raise
-    actor = dataclasses.replace(view.actor(TERMINAL), permissions=view.permissions & BULK_RIGHTS)
+    actor = dataclasses.replace(view.actor(TERMINAL), permissions=view.permissions & rights)
     return actor, token
 
 
@@ -238,7 +272,7 @@ def bulk_changes(
     if not parsed:
         fail("取り込む行がありません (見出し行だけのファイルです)")
     rt = runtime(settings())
-    actor, token = _delegate(rt, staff)
+    actor, token = _delegate(rt, staff, BULK_RIGHTS)
     try:
         with Progress(
             "[progress.description]{task.description}",

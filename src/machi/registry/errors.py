@@ -46,6 +46,11 @@ class RegistryError(StrEnum):
     # Four-eyes (仮登録 → 決裁)
     APPROVAL_BY_REQUESTER = "registry.approval_by_requester"
     APPROVAL_NOT_PENDING = "registry.approval_not_pending"
+    # Requests that need a recorded approval before they run (REG-CTRL-10, -36)
+    APPROVAL_REQUIRED = "registry.approval_required"
+    APPROVAL_NOT_USABLE = "registry.approval_not_usable"
+    LEGAL_BASIS_MISMATCH = "registry.legal_basis_mismatch"
+    PURPOSE_REQUIRED = "registry.purpose_required"
     # 支援措置
     PROTECTION_MEASURE_BLOCKS_ISSUANCE = "registry.protection_measure_blocks_issuance"
     PROTECTION_MEASURE_BLOCKS_BROWSING = "registry.protection_measure_blocks_browsing"
@@ -147,6 +152,16 @@ MESSAGES: dict[RegistryError, str] = {
         "仮登録をした職員は自分で決裁できません。別の職員が決裁してください。"
     ),
     RegistryError.APPROVAL_NOT_PENDING: "この仮登録は既に決裁または破棄されています。",
+    RegistryError.APPROVAL_REQUIRED: (
+        "この処理には事前の決裁が必要です。請求を受け付けて決裁を受け、その承認番号を"
+        "入力してください。"
+    ),
+    RegistryError.APPROVAL_NOT_USABLE: (
+        "この承認番号は使えません。決裁前・破棄済み・使用済みか、処理の種類または"
+        "対象者が承認と異なります。"
+    ),
+    RegistryError.LEGAL_BASIS_MISMATCH: "請求者の種別と法令上の根拠が合っていません。",
+    RegistryError.PURPOSE_REQUIRED: "利用目的と請求者を入力してください。",
     RegistryError.PROTECTION_MEASURE_BLOCKS_ISSUANCE: (
         "支援措置の対象者が含まれるため交付できません。支援措置の担当者に確認してください。"
     ),

@@ -554,7 +554,10 @@ class ResidentVersion(Base):
 
 class PendingApproval(Base):
     """A 仮登録 waiting for 決裁 by someone else (REG-CTRL-11, -12; 職権修正 of 本人確認情報
-    items needs the 本人確認情報管理責任者, REG-CTRL-16). ``payload`` holds ids, codes,
+    items needs the 本人確認情報管理責任者, REG-CTRL-16), or a request that may run only once
+    approved (``action`` is a rules.ApprovedUse: 公用・第三者請求 REG-CTRL-10, 一括出力
+    REG-CTRL-36), whose ``payload`` also keeps the 請求者, 利用目的 and legal basis the
+    approver decides on. For drafts ``payload`` holds ids, codes,
     dates and changed field names only, so listing drafts shows no personal value;
     ``draft_values`` holds the proposed record items until the draft is decided, and is
     cleared then (on approval the values live on in ``resident_version``; a rejected draft
@@ -564,6 +567,7 @@ class PendingApproval(Base):
     __table_args__ = (
         CheckConstraint(_in("status", APPROVAL_STATUSES), name="status"),
         CheckConstraint("approved_by IS NULL OR approved_by <> requested_by", name="four_eyes"),
+        CheckConstraint("used_at IS NULL OR status = 'approved'", name="used_when_approved"),
         CheckConstraint(
             "(status = 'pending' AND approved_at IS NULL AND rejected_at IS NULL)"
             " OR (status = 'approved' AND approved_at IS NOT NULL AND approved_by IS NOT NULL"
@@ -594,6 +598,10 @@ class PendingApproval(Base):
     approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     rejected_by: Mapped[uuid.UUID | None] = mapped_column(UUID)
     rejected_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # For a request (rules.ApprovedUse): when and by whom the approved run consumed it.
+    # Set once (trigger, migration 0009); None for drafts, which are applied on approval.
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    used_by: Mapped[uuid.UUID | None] = mapped_column(UUID)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}

@@ -37,14 +37,18 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Text,
+    Select,
     and_,
+    any_,
     case,
     exists,
     func,
     inspect,
+    literal,
     literal_column,
     or_,
     select,
+    union_all,
 )
 from sqlalchemy.orm import QueryableAttribute, Session, aliased
 
@@ -1078,11 +1082,42 @@ class PendingView:
     requested_by: uuid.UUID
     requested_at: datetime
     version: int
+    # For a request (rules.ApprovedUse): what the approver decides on, as (label, value).
+    request: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def is_request(self) -> bool:
+        return self.action in _REQUEST_ACTIONS
+
+
+_REQUEST_ACTIONS = frozenset(u.value for u in rules.ApprovedUse)
+_REQUESTER_LABELS = {
+    rules.RequesterType.PUBLIC_AGENCY: "国又は地方公共団体の機関",
+    rules.RequesterType.THIRD_PARTY: "第三者",
+    rules.RequesterType.PROFESSIONAL: "特定事務受任者 (弁護士等)",
+}
+
+
+def _request_items(action: str, payload: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """The request's facts for the approver: the kind of request, who asks, on which
+    provision, for what (REG-CTRL-10), or the export's purpose (REG-CTRL-36)."""
+    if action == rules.ApprovedUse.BULK_EXPORT:
+        return (("種別", "一括出力"), ("利用目的", payload["purpose"]))
+    if action == rules.ApprovedUse.DISCLOSURE:
+        return (
+            ("種別", "公用・第三者請求 (住民票の写し等)"),
+            ("請求者の区分", _REQUESTER_LABELS[rules.RequesterType(payload["requester_type"])]),
+            ("請求者", payload["requester"]),
+            ("法令上の根拠", rules.LegalBasis(payload["legal_basis"]).label),
+            ("利用目的", payload["purpose"]),
+        )
+    return ()
 
 
 @authorised(Permission.REGISTRY_APPROVE)
 def pending_approvals(uow: UnitOfWork, actor: Actor) -> list[PendingView]:
-    """Drafts waiting for 決裁 (REG-CTRL-11): ids, codes and field names only."""
+    """Drafts waiting for 決裁 (REG-CTRL-11): ids, codes and field names only; and requests
+    waiting for approval (REG-CTRL-10, -36) with the facts the approver decides on."""
     with uow:
         rows = uow.session.scalars(
             select(PendingApproval)
@@ -1098,6 +1133,7 @@ def pending_approvals(uow: UnitOfWork, actor: Actor) -> list[PendingView]:
                 r.requested_by,
                 r.requested_at,
                 r.version,
+                _request_items(r.action, r.payload),
             )
             for r in rows
         ]
@@ -1159,12 +1195,39 @@ class ExportRow:
     nationality: str | None
 
 
+def _use_export_approval(uow: UnitOfWork, actor: Actor, approval_id: int | None) -> None:
+    """The export's half of ``services._use_approval``: lock, check (the same rule), mark."""
+    row = (
+        None
+        if approval_id is None
+        else uow.session.scalar(
+            select(PendingApproval).where(PendingApproval.id == approval_id).with_for_update()
+        )
+    )
+    rules.check_approval_use(
+        use=rules.ApprovedUse.BULK_EXPORT,
+        action=None if row is None else row.action,
+        status=None if row is None else row.status,
+        used=row is not None and row.used_at is not None,
+        covered=(),
+        wanted=(),
+    )
+    assert row is not None
+    row.used_at = uow.clock.now()
+    row.used_by = actor.user_id
+    uow.session.flush()
+
+
 @authorised(Permission.REGISTRY_EXPORT)
 def export_residents(
-    uow: UnitOfWork, actor: Actor, *, as_of: date | None = None
+    uow: UnitOfWork, actor: Actor, *, approval_id: int | None, as_of: date | None = None
 ) -> Generator[ExportRow, None, None]:
     """Every resident on ``as_of`` (default: the business date), household by household
-    in 表示順位, streamed from one set-based query over the as-of selector. Consume it
+    in 表示順位, streamed from one set-based query over the as-of selector.
+
+    It does not start without ``approval_id``, an approved ``services.request_bulk_export``
+    that no export has used yet (REG-CTRL-36: prior approval by the 管理責任者); the export
+    consumes it in its own transaction, so a broken-off run leaves it usable. Consume it
     to the end: the audit row (``"bulk": true``, the count and the date, which the daily
     review lists as a bulk export) is written with the read when the last row has gone.
     A run that stops early (closed, or an error while writing) is audited as ``failed``
@@ -1178,6 +1241,7 @@ def export_residents(
     try:
         with uow:
             on = as_of if as_of is not None else uow.clock.business_date()
+            _use_export_approval(uow, actor, approval_id)
             rv = ResidentVersion
             query = (
                 select(
@@ -1219,6 +1283,7 @@ def export_residents(
                     "bulk": True,
                     "count": count,
                     "as_of": on.isoformat(),
+                    "approval_id": approval_id,
                     **_flags(as_of_given=as_of is not None),
                 },
             )

@@ -1120,6 +1120,79 @@ def check_approver(requested_by: UUID, approver: UUID) -> None:
 
 
 # =======================================================================================
+# Requests approved before they run (REG-CTRL-10 請求 by others, REG-CTRL-36 一括出力)
+# =======================================================================================
+
+
+class ApprovedUse(StrEnum):
+    """What an approval (a ``pending_approval`` row that is not a draft) allows, once."""
+
+    DISCLOSURE = "registry.disclosure_request"  # 公用請求・第三者請求 (法第12条の2, 第12条の3)
+    BULK_EXPORT = "registry.bulk_export"  # 一括出力 (seed 000 §III 3, seed 001 §III(2) 3)
+
+
+class LegalBasis(StrEnum):
+    """The provision a request by someone other than 本人等 (法第12条) relies on."""
+
+    PUBLIC_AGENCY = "art12_2"  # 第12条の2第1項: 国又は地方公共団体の機関の請求
+    OWN_RIGHTS = "art12_3_1_1"  # 第12条の3第1項第1号: 自己の権利行使・義務履行
+    SUBMISSION = "art12_3_1_2"  # 同項第2号: 国又は地方公共団体の機関への提出
+    OTHER_LEGITIMATE = "art12_3_1_3"  # 同項第3号: その他正当な理由
+    PROFESSIONAL = "art12_3_2"  # 第12条の3第2項: 特定事務受任者 (弁護士等) の職務上請求
+
+    @property
+    def label(self) -> str:
+        return _LEGAL_BASIS_LABELS[self]
+
+
+_LEGAL_BASIS_LABELS = {
+    LegalBasis.PUBLIC_AGENCY: "住基法第12条の2第1項（国又は地方公共団体の機関）",
+    LegalBasis.OWN_RIGHTS: "住基法第12条の3第1項第1号（自己の権利行使・義務履行）",
+    LegalBasis.SUBMISSION: "住基法第12条の3第1項第2号（国又は地方公共団体の機関への提出）",
+    LegalBasis.OTHER_LEGITIMATE: "住基法第12条の3第1項第3号（その他正当な理由）",
+    LegalBasis.PROFESSIONAL: "住基法第12条の3第2項（特定事務受任者の職務上請求）",
+}
+
+
+def needs_approval(requester_type: RequesterType) -> bool:
+    """A request by a public agency, a third party or a 特定事務受任者 is served only on a
+    recorded legal basis and an approval by a second person (REG-CTRL-10, OQ-13)."""
+    return requester_type in REQUESTER_BASES
+
+
+def check_legal_basis(requester_type: RequesterType, basis: LegalBasis, purpose: str) -> None:
+    """法第12条の2第2項 / 第12条の3第4項: the request states its 利用目的 and who asks, and
+    the basis must be one this kind of requester can rely on."""
+    if not purpose.strip():
+        raise _fail(RegistryError.PURPOSE_REQUIRED, "purpose")
+    if basis not in REQUESTER_BASES.get(requester_type, frozenset()):
+        raise _fail(RegistryError.LEGAL_BASIS_MISMATCH, "legal_basis")
+
+
+def check_approval_use(
+    *,
+    use: ApprovedUse,
+    action: str | None,
+    status: str | None,
+    used: bool,
+    covered: Collection[UUID],
+    wanted: Collection[UUID],
+) -> None:
+    """An approval serves one run of what it approved, for the persons it names: it must
+    exist, be of the right kind, be approved, be unused, and cover every person asked for
+    (``covered`` empty means "not about persons", as for a bulk export)."""
+    if action is None:
+        raise _fail(RegistryError.APPROVAL_REQUIRED, "approval_id")
+    if (
+        action != use.value
+        or status != ApprovalStatus.APPROVED
+        or used
+        or (covered and not set(wanted) <= set(covered))
+    ):
+        raise _fail(RegistryError.APPROVAL_NOT_USABLE, "approval_id")
+
+
+# =======================================================================================
 # 支援措置 (DV・ストーカー・児童虐待等の被害者の保護; OQ-02, 標準仕様 §2.3 S1 j410–j440, §3.9)
 # =======================================================================================
 
@@ -1148,6 +1221,16 @@ class RequesterType(StrEnum):
     PUBLIC_AGENCY = "public_agency"  # 国又は地方公共団体の機関 (法第12条の2)
     THIRD_PARTY = "third_party"  # 第三者 (法第12条の3第1項)
     PROFESSIONAL = "professional"  # 特定事務受任者 (弁護士等, 法第12条の3第2項)
+
+
+# Which bases each kind of requester may invoke. 本人・同一世帯・代理人 (法第12条) need none.
+REQUESTER_BASES: dict[RequesterType, frozenset[LegalBasis]] = {
+    RequesterType.PUBLIC_AGENCY: frozenset({LegalBasis.PUBLIC_AGENCY}),
+    RequesterType.THIRD_PARTY: frozenset(
+        {LegalBasis.OWN_RIGHTS, LegalBasis.SUBMISSION, LegalBasis.OTHER_LEGITIMATE}
+    ),
+    RequesterType.PROFESSIONAL: frozenset({LegalBasis.PROFESSIONAL}),
+}
 
 
 @dataclass(frozen=True, slots=True)

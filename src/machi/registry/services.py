@@ -105,10 +105,12 @@ from machi.registry.models import (
     TownArea,
 )
 from machi.registry.rules import (
+    ApprovedUse,
     ChangeReason,
     ForeignResidentClass,
     HouseholdMember,
     Identification,
+    LegalBasis,
     NoticeKind,
     ProtectedUse,
     Relationship,
@@ -118,9 +120,11 @@ from machi.synth.rules import individual_number_for
 
 __all__ = [
     "Birth",
+    "BulkExportRequest",
     "CardBasedMoveIn",
     "Death",
     "Decision",
+    "DisclosureRequest",
     "ExOfficioCorrection",
     "ExOfficioDeletion",
     "ExOfficioEntry",
@@ -142,6 +146,7 @@ __all__ = [
     "Recorded",
     "TownImport",
     "approve_ex_officio",
+    "approve_request",
     "birth",
     "card_based_move_in",
     "change_foreign_resident_status",
@@ -158,6 +163,9 @@ __all__ = [
     "planned_move_out",
     "register_protection_measure",
     "reject_ex_officio",
+    "reject_request",
+    "request_bulk_export",
+    "request_disclosure",
     "request_ex_officio",
 ]
 
@@ -2673,6 +2681,213 @@ def reject_ex_officio(uow: UnitOfWork, actor: Actor, cmd: Decision) -> None:
 
 
 # ---------------------------------------------------------------------------------------
+# Requests approved before they run: 公用・第三者請求 (REG-CTRL-10), 一括出力 (REG-CTRL-36)
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, repr=False)
+class DisclosureRequest(_Redacted):
+    """A request for 住民票の写し by someone other than 本人等 (法第12条の2, 第12条の3): who
+    asks (機関名 or 氏名, and for a 特定事務受任者 the office), on which provision, for which
+    purpose, and which identity documents the counter checked. Served only after a second
+    person approves it, by :func:`issue_certificate` with the approval's id."""
+
+    resident_ids: tuple[uuid.UUID, ...]
+    requester_type: RequesterType
+    legal_basis: LegalBasis
+    requester: str
+    purpose: str
+    identification: Identification | None = None
+
+
+@dataclass(frozen=True, repr=False)
+class BulkExportRequest(_Redacted):
+    """Prior approval of one bulk export (``queries.export_residents``) by the 管理責任者:
+    what it is for, asked by the person who will run it."""
+
+    purpose: str
+
+
+_REQUEST_ACTIONS = frozenset(u.value for u in ApprovedUse)
+
+
+def _request(
+    uow: UnitOfWork,
+    actor: Actor,
+    action: str,
+    use: ApprovedUse,
+    ids: Sequence[uuid.UUID],
+    payload: dict[str, Any],
+    audit_detail: dict[str, Any],
+    staff: uuid.UUID,
+) -> int:
+    with uow:
+        row = PendingApproval(
+            action=use.value,
+            resident_ids=list(ids),
+            payload=payload,
+            status=rules.ApprovalStatus.PENDING.value,
+            requested_by=staff,
+            requested_at=uow.clock.now(),
+        )
+        uow.session.add(row)
+        uow.session.flush()
+        audit.record(
+            uow,
+            actor,
+            action=action,
+            subjects=list(ids),
+            detail={"approval_id": row.id, **audit_detail},
+        )
+        uow.commit()
+    return row.id
+
+
+@authorised(Permission.REGISTRY_ISSUE_CERTIFICATE)
+def request_disclosure(uow: UnitOfWork, actor: Actor, cmd: DisclosureRequest) -> int:
+    """受付 of a 公用請求 / 第三者請求 / 職務上請求 (REG-CTRL-10, OQ-13): the legal basis must
+    fit the requester (rules.check_legal_basis), the purpose and requester are recorded for
+    the approver, the identity check as for any request. Returns the approval's id (承認番号).
+    The audit row has the codes only; the free text stays on the request row."""
+    staff = _staff_id(
+        uow, actor, Permission.REGISTRY_ISSUE_CERTIFICATE, "registry.request_disclosure"
+    )
+    if not cmd.resident_ids:
+        raise _invalid("resident_ids", "請求の対象者を選んでください。")
+    if not cmd.requester.strip():
+        raise _error(RegistryError.PURPOSE_REQUIRED, "requester")
+    rules.check_legal_basis(cmd.requester_type, cmd.legal_basis, cmd.purpose)
+    rules.check_identification(cmd.identification)
+    with uow:
+        known = uow.session.scalar(
+            select(func.count()).select_from(Resident).where(Resident.id.in_(cmd.resident_ids))
+        )
+    if known != len(set(cmd.resident_ids)):
+        raise NotFoundError()
+    codes = {
+        "requester_type": cmd.requester_type.value,
+        "legal_basis": cmd.legal_basis.value,
+        **rules.identification_detail(cmd.identification),  # type: ignore[arg-type]
+    }
+    return _request(
+        uow,
+        actor,
+        "registry.request_disclosure",
+        ApprovedUse.DISCLOSURE,
+        cmd.resident_ids,
+        {
+            "kind": "disclosure_request",
+            **codes,
+            "requester": cmd.requester.strip(),
+            "purpose": cmd.purpose.strip(),
+        },
+        codes,
+        staff,
+    )
+
+
+@authorised(Permission.REGISTRY_EXPORT)
+def request_bulk_export(uow: UnitOfWork, actor: Actor, cmd: BulkExportRequest) -> int:
+    """申請 of one bulk export for the 管理責任者's prior approval (REG-CTRL-36)."""
+    staff = _staff_id(uow, actor, Permission.REGISTRY_EXPORT, "registry.request_bulk_export")
+    if not cmd.purpose.strip():
+        raise _error(RegistryError.PURPOSE_REQUIRED, "purpose")
+    return _request(
+        uow,
+        actor,
+        "registry.request_bulk_export",
+        ApprovedUse.BULK_EXPORT,
+        (),
+        {"kind": "bulk_export", "purpose": cmd.purpose.strip()},
+        {},
+        staff,
+    )
+
+
+def _decide_request(uow: UnitOfWork, cmd: Decision) -> PendingApproval:
+    row = uow.session.get(PendingApproval, cmd.approval_id)
+    if row is None or row.action not in _REQUEST_ACTIONS:
+        raise NotFoundError()
+    if cmd.expected_version is not None and cmd.expected_version != row.version:
+        raise ConflictError()
+    rules.check_pending(row.status)
+    return row
+
+
+@authorised(Permission.REGISTRY_APPROVE)
+def approve_request(uow: UnitOfWork, actor: Actor, cmd: Decision) -> None:
+    """決裁 of a request by someone other than the person who received it (the database
+    refuses self-approval too). Nothing runs yet: the approval is consumed by the run."""
+    staff = _staff_id(uow, actor, Permission.REGISTRY_APPROVE, "registry.approve_request")
+    with uow, _translated():
+        row = _decide_request(uow, cmd)
+        rules.check_approver(row.requested_by, staff)
+        row.status = rules.ApprovalStatus.APPROVED.value
+        row.approved_by = staff
+        row.approved_at = uow.clock.now()
+        uow.session.flush()
+        audit.record(
+            uow,
+            actor,
+            action="registry.approve_request",
+            subjects=list(row.resident_ids),
+            detail={"approval_id": row.id, "kind": row.payload["kind"]},
+        )
+        uow.commit()
+
+
+@authorised(Permission.REGISTRY_APPROVE)
+def reject_request(uow: UnitOfWork, actor: Actor, cmd: Decision) -> None:
+    """不承認: the request can never be served."""
+    staff = _staff_id(uow, actor, Permission.REGISTRY_APPROVE, "registry.reject_request")
+    with uow, _translated():
+        row = _decide_request(uow, cmd)
+        row.status = rules.ApprovalStatus.REJECTED.value
+        row.rejected_by = staff
+        row.rejected_at = uow.clock.now()
+        uow.session.flush()
+        audit.record(
+            uow,
+            actor,
+            action="registry.reject_request",
+            subjects=list(row.resident_ids),
+            detail={"approval_id": row.id, "kind": row.payload["kind"]},
+        )
+        uow.commit()
+
+
+def _use_approval(
+    uow: UnitOfWork,
+    actor: Actor,
+    approval_id: int | None,
+    use: ApprovedUse,
+    wanted: Sequence[uuid.UUID],
+) -> PendingApproval:
+    """Consume an approval inside the caller's transaction (row lock: two runs racing for
+    one approval cannot both pass). Rolled back with the run if the run fails."""
+    row = (
+        None
+        if approval_id is None
+        else uow.session.scalar(
+            select(PendingApproval).where(PendingApproval.id == approval_id).with_for_update()
+        )
+    )
+    rules.check_approval_use(
+        use=use,
+        action=None if row is None else row.action,
+        status=None if row is None else row.status,
+        used=row is not None and row.used_at is not None,
+        covered=() if row is None else row.resident_ids,
+        wanted=wanted,
+    )
+    assert row is not None
+    row.used_at = uow.clock.now()
+    row.used_by = actor.user_id
+    uow.session.flush()
+    return row
+
+
+# ---------------------------------------------------------------------------------------
 # 支援措置 (OQ-02)
 # ---------------------------------------------------------------------------------------
 
@@ -3144,6 +3359,8 @@ class CertificateRequest:
     place: str = "本庁"
     # Who asked and which identity documents the counter checked (REG-CTRL-04).
     identification: Identification | None = None
+    # 承認番号 of the approved DisclosureRequest, for requesters other than 本人等 (REG-CTRL-10).
+    approval_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -3300,6 +3517,8 @@ def issue_certificate(
             if any(p.removed or p.household_id != first.household_id for p in printed):
                 raise _invalid("resident_ids", "同じ世帯の住民を選んでください。")
         ids = [p.resident_id for p in printed]
+        if rules.needs_approval(cmd.requester_type):
+            _use_approval(uow, actor, cmd.approval_id, ApprovedUse.DISCLOSURE, ids)
         request = rules.ProtectionRequest(
             use=use,
             channel=rules.IssuanceChannel.COUNTER,
@@ -3413,6 +3632,7 @@ def _issue(
             "kind": cmd.kind.value,
             "requester_type": cmd.requester_type.value,
             **rules.identification_detail(cmd.identification),  # type: ignore[arg-type]
+            **({} if cmd.approval_id is None else {"approval_id": cmd.approval_id}),
             "includes": [f.name for f in fields(cmd.options) if getattr(cmd.options, f.name)],
         },
     )

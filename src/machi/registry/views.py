@@ -155,6 +155,7 @@ def resident_page(
         today=rt.clock.business_date().isoformat(),
         # The 支援措置 just registered: its number is what ending it asks for.
         measure=measure,
+        legal_bases=list(rules.LegalBasis),
     )
 
 
@@ -329,6 +330,7 @@ def issue_certificate(
     applicant: Text = "self",
     identity_documents: Documents = [],  # noqa: B006 — FastAPI copies form defaults
     power_of_attorney: Annotated[bool, Form()] = False,
+    approval_id: Text = "",
 ) -> Response:
     rt = runtime(request)
     try:
@@ -343,10 +345,14 @@ def issue_certificate(
             ),
             requester_type=RequesterType(requester_type),
             identification=_identification(applicant, identity_documents, power_of_attorney),
+            approval_id=int(approval_id) if approval_id.strip() else None,
         )
     except ValueError:
         return _page(
-            request, "error_form.html", 422, error="証明書の種類または請求者が正しくありません。"
+            request,
+            "error_form.html",
+            422,
+            error="証明書の種類、請求者または承認番号が正しくありません。",
         )
     try:
         office = services.IssuingOffice.from_settings(rt.settings)
@@ -538,6 +544,91 @@ def reject(
         actor,
         lambda: services.reject_ex_officio(rt.uow(), actor, decision),
         f"破棄しました (No.{approval_id})。",
+    )
+
+
+@router.post(
+    "/requests/{approval_id}/approve",
+    response_class=HTMLResponse,
+    openapi_extra=declares("registry.approve_request"),
+)
+def approve_request(
+    request: Request, approval_id: int, actor: StaffActor, version: Annotated[int, Form()] = 0
+) -> HTMLResponse:
+    rt = runtime(request)
+    decision = services.Decision(approval_id, expected_version=version or None)
+    return _decide(
+        request,
+        actor,
+        lambda: services.approve_request(rt.uow(), actor, decision),
+        f"決裁しました。承認番号 {approval_id} で1回だけ交付・出力できます。",
+    )
+
+
+@router.post(
+    "/requests/{approval_id}/reject",
+    response_class=HTMLResponse,
+    openapi_extra=declares("registry.reject_request"),
+)
+def reject_request(
+    request: Request, approval_id: int, actor: StaffActor, version: Annotated[int, Form()] = 0
+) -> HTMLResponse:
+    rt = runtime(request)
+    decision = services.Decision(approval_id, expected_version=version or None)
+    return _decide(
+        request,
+        actor,
+        lambda: services.reject_request(rt.uow(), actor, decision),
+        f"不承認としました (No.{approval_id})。",
+    )
+
+
+@router.post(
+    "/residents/{resident_id}/disclosure-requests",
+    response_class=HTMLResponse,
+    openapi_extra=declares("registry.request_disclosure"),
+)
+def request_disclosure(
+    request: Request,
+    resident_id: uuid.UUID,
+    actor: StaffActor,
+    requester_type: Text = "",
+    legal_basis: Text = "",
+    requester: Text = "",
+    purpose: Text = "",
+    applicant: Text = "self",
+    identity_documents: Documents = [],  # noqa: B006 — FastAPI copies form defaults
+    power_of_attorney: Annotated[bool, Form()] = False,
+) -> HTMLResponse:
+    """受付 of a 公用・第三者請求 (REG-CTRL-10): kept for a second person's 決裁; the
+    certificate is then issued with the 承認番号 shown here."""
+    rt = runtime(request)
+    try:
+        cmd = services.DisclosureRequest(
+            resident_ids=(resident_id,),
+            requester_type=RequesterType(requester_type),
+            legal_basis=rules.LegalBasis(legal_basis),
+            requester=requester,
+            purpose=purpose,
+            identification=_identification(applicant, identity_documents, power_of_attorney),
+        )
+    except ValueError:
+        return _page(
+            request,
+            "error_form.html",
+            422,
+            error="請求者の区分または法令上の根拠を選んでください。",
+        )
+    try:
+        approval_id = services.request_disclosure(rt.uow(), actor, cmd)
+    except DomainError as e:
+        return _refused(request, e)
+    return _page(
+        request,
+        "drafted.html",
+        draft=approval_id,
+        resident_id=resident_id,
+        what="公用・第三者請求",
     )
 
 
