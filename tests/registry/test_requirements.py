@@ -478,14 +478,31 @@ def test_reg_ctrl_23_the_individual_number_check_digit_is_verified(
         assert vault.find_subject_by_number(uow, NUMBER_HANDLER, rt.keys, "123456789018") == rid
 
 
-def test_reg_ctrl_25_a_number_change_keeps_the_addressee_no(rt: Runtime, lots: list[int]) -> None:
+def test_reg_ctrl_25_a_number_change_needs_both_numbers_and_keeps_the_addressee_no(
+    rt: Runtime, lots: list[int]
+) -> None:
     (rid,) = services.move_in(rt.uow(), CLERK, move_in_cmd(lots)).resident_ids
     addressee_no = resident(rt, rid).addressee_no
     old, new = "123456789018", number("10000000002")
     cmd = IndividualNumberChange(rid, old, effective_on=TODAY, identification=CARD)
     services.change_individual_number(rt.uow(), CLERK, rt.keys, cmd)
+    change = replace(cmd, individual_number=new, claimed_on=TODAY)
+    # A change without the old number, or with a number that is not the current one, is
+    # refused and writes nothing; the first assignment above needed none.
+    refused(
+        rt,
+        lambda: services.change_individual_number(rt.uow(), CLERK, rt.keys, change),
+        RegistryError.PREVIOUS_NUMBER_REQUIRED,
+    )
+    refused(
+        rt,
+        lambda: services.change_individual_number(
+            rt.uow(), CLERK, rt.keys, replace(change, previous_number=number("10000000001"))
+        ),
+        RegistryError.PREVIOUS_NUMBER_MISMATCH,
+    )
     services.change_individual_number(
-        rt.uow(), CLERK, rt.keys, replace(cmd, individual_number=new, claimed_on=TODAY)
+        rt.uow(), CLERK, rt.keys, replace(change, previous_number=old)
     )
     assert resident(rt, rid).addressee_no == addressee_no
     with rt.uow() as uow:

@@ -879,7 +879,10 @@ def test_change_individual_number_goes_through_the_vault(rt: Runtime, lots: list
     )
     services.change_individual_number(rt.uow(), CLERK, rt.keys, cmd)
     services.change_individual_number(
-        rt.uow(), CLERK, rt.keys, replace(cmd, individual_number=second, claimed_on=TODAY)
+        rt.uow(),
+        CLERK,
+        rt.keys,
+        replace(cmd, individual_number=second, claimed_on=TODAY, previous_number=first),
     )
     with rt.uow() as uow:
         assert vault.find_subject_by_number(uow, NUMBER_HANDLER, rt.keys, second) == rid

@@ -19,6 +19,7 @@ is not open) and check their permission first.
 
 from __future__ import annotations
 
+import hmac
 import re
 import unicodedata
 import uuid
@@ -262,6 +263,18 @@ def find_subject_by_number(
         detail={"found": int(subject is not None)},
     )
     return subject
+
+
+def is_current_number(uow: UnitOfWork, keys: Keyring, subject_id: uuid.UUID, number: str) -> bool:
+    """Whether ``number`` is the subject's current 個人番号, compared by blind index
+    (nothing is decrypted). Joins the caller's open unit of work: the caller is the
+    declared action that was handed both numbers (REG-CTRL-25: a change names the old one)."""
+    row = _current(uow, subject_id)
+    return (
+        row is not None
+        and is_valid_individual_number(number)
+        and hmac.compare_digest(row.blind_index, _index(keys, number))
+    )
 
 
 def number_for_display(uow: UnitOfWork, actor: Actor, subject_id: uuid.UUID) -> str:

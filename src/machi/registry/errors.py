@@ -26,6 +26,8 @@ class RegistryError(StrEnum):
     # Numbers
     INVALID_RESIDENT_RECORD_CODE = "registry.invalid_resident_record_code"
     INVALID_INDIVIDUAL_NUMBER = "registry.invalid_individual_number"
+    PREVIOUS_NUMBER_REQUIRED = "registry.previous_number_required"
+    PREVIOUS_NUMBER_MISMATCH = "registry.previous_number_mismatch"
     INVALID_ADDRESSEE_NO = "registry.invalid_addressee_no"
     INVALID_RESIDENCE_CARD_NO = "registry.invalid_residence_card_no"
     # 続柄 and households
@@ -152,6 +154,13 @@ MESSAGES: dict[RegistryError, str] = {
         "仮登録をした職員は自分で決裁できません。別の職員が決裁してください。"
     ),
     RegistryError.APPROVAL_NOT_PENDING: "この仮登録は既に決裁または破棄されています。",
+    RegistryError.PREVIOUS_NUMBER_REQUIRED: (
+        "個人番号の変更には、変更前の個人番号も入力してください"
+        " (通知カード・個人番号カード等で確認)。"
+    ),
+    RegistryError.PREVIOUS_NUMBER_MISMATCH: (
+        "変更前の個人番号が記録と一致しません。提示された書類を確認してください。"
+    ),
     RegistryError.APPROVAL_REQUIRED: (
         "この処理には事前の決裁が必要です。請求を受け付けて決裁を受け、その承認番号を"
         "入力してください。"

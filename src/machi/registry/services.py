@@ -398,6 +398,8 @@ class IndividualNumberChange(_Redacted):
     expected_version: int | None = None
     # The 個人番号カード or 通知カード and identity documents shown (REG-CTRL-02).
     identification: Identification | None = None
+    # The number being replaced, as presented (REG-CTRL-25); None for a first assignment.
+    previous_number: str | None = None
 
 
 @dataclass(frozen=True, repr=False)
@@ -2153,8 +2155,9 @@ def change_individual_number(
     uow: UnitOfWork, actor: Actor, keys: Keyring, cmd: IndividualNumberChange
 ) -> Recorded:
     """個人番号 assigned (⑯, after 出生 / 国外転入) or changed on 請求 (番号法 第7条第2項):
-    the check digit is verified (REG-CTRL-23), the number is sealed in the vault in this
-    transaction, and the 住民票 gets a version with 異動事由 個人番号の変更."""
+    the check digit is verified (REG-CTRL-23), a change must name the current number
+    (REG-CTRL-25), the number is sealed in the vault in this transaction, and the 住民票
+    gets a version with 異動事由 個人番号の変更."""
     staff = _staff_id(
         uow, actor, Permission.REGISTRY_RECORD_CHANGE, "registry.change_individual_number"
     )
@@ -2169,6 +2172,13 @@ def change_individual_number(
         rules.check_within_lifetime(reason, cmd.effective_on, v.birth_date, None)
         change = _change(v, reason, cmd.effective_on, cmd.claimed_on)
         first = vault.number_for_display(uow, actor, cmd.resident_id) == vault.NOT_RECORDED
+        if not first:
+            # A change names both numbers (REG-CTRL-25), so a mistyped resident or a wrong
+            # card is caught before the new number replaces the right one.
+            if not cmd.previous_number:
+                raise _error(RegistryError.PREVIOUS_NUMBER_REQUIRED, "previous_number")
+            if not vault.is_current_number(uow, keys, cmd.resident_id, cmd.previous_number):
+                raise _error(RegistryError.PREVIOUS_NUMBER_MISMATCH, "previous_number")
         vault.store_number(uow, actor, keys, cmd.resident_id, cmd.individual_number)
         _write(uow, [change], recorded_by=staff)
         audit.record(

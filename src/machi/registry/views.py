@@ -1297,6 +1297,7 @@ def change_individual_number(
     resident_id: uuid.UUID,
     actor: StaffActor,
     individual_number: Annotated[str, Form(max_length=40)] = "",
+    previous_number: Annotated[str, Form(max_length=40)] = "",
     effective_on: Text = "",
     claimed_on: OptionalText = "",
     applicant: Text = "self",
@@ -1312,6 +1313,7 @@ def change_individual_number(
         cmd = services.IndividualNumberChange(
             resident_id=resident_id,
             individual_number=_number_as_typed(individual_number),
+            previous_number=_number_as_typed(previous_number) or None,
             effective_on=_date(effective_on, "異動日"),
             claimed_on=_optional_date(claimed_on, "請求日"),
             identification=_identification(applicant, identity_documents, power_of_attorney),
