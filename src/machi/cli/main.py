@@ -45,6 +45,9 @@ def _say(message: str) -> None:
 def serve(
     host: Annotated[str, typer.Option(help="待ち受けるアドレス")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="ポート番号")] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="処理プロセス数 (目安は CPU コア数)")
+    ] = 1,
 ) -> None:
     """Web 画面と API を起動する (データベースは起動・移行済みであること)。"""
     import uvicorn
@@ -53,9 +56,22 @@ def serve(
 
     rt = runtime(settings())
     Console().print(f"Machi: http://{host}:{port}/ で待ち受けます (停止は Ctrl+C)")
+    # One relay for the whole server, in this process; workers only serve requests.
     stop = outbox.start_relay_thread(rt.uow)
     try:
-        uvicorn.run(create_app(rt), host=host, port=port, log_level="warning")
+        if workers == 1:
+            uvicorn.run(create_app(rt), host=host, port=port, log_level="warning")
+        else:
+            # Each worker process builds its own runtime from the same MACHI_* settings;
+            # sessions live in the database, so any worker serves any signed-in user.
+            uvicorn.run(
+                "machi.web.app:create_app",
+                factory=True,
+                workers=workers,
+                host=host,
+                port=port,
+                log_level="warning",
+            )
     finally:
         stop.set()
 
