@@ -60,6 +60,7 @@ from machi.privacy.permissions import Affair, Permission
 from machi.registry import queries, services
 from machi.registry.models import ResidentVersion
 from machi.registry.queries import SearchCriteria
+from machi.registry.rules import ApplicantKind, Identification, IdentityDocument
 from machi.synth import services as synth
 from machi.web.app import create_app
 
@@ -450,6 +451,7 @@ def bench_moves(rt: Runtime, clerk: Actor, n: int, seed: int) -> dict[str, Any]:
                 building=None,
                 effective_on=today,
                 notified_on=today,
+                identification=NOTIFIED,
             )
             t = time.perf_counter()
             try:
@@ -604,6 +606,8 @@ def sign_in(base: str, clerk: Clerk) -> httpx.Client:
     return client
 
 
+# The 届出人 in person, card checked (REG-CTRL-01): what every 転居 here presents.
+NOTIFIED = Identification(ApplicantKind.SELF, (IdentityDocument.INDIVIDUAL_NUMBER_CARD,))
 # The request as the counter sends it: 本人, with the 個人番号カード checked (REG-CTRL-04).
 _SELF = {"identification": {"applicant": "self", "documents": ["individual_number_card"]}}
 
@@ -787,6 +791,7 @@ def profile_all(rt: Runtime, clerk: Actor, people: list[Person], seed: int) -> N
         building=None,
         effective_on=today,
         notified_on=today,
+        identification=NOTIFIED,
     )
     profiled("move_within", lambda: services.move_within(rt.uow(), clerk, cmd))
     office = services.IssuingOffice.from_settings(rt.settings)

@@ -69,6 +69,7 @@ def test_move_in_search_move_within_and_certificate(live_server: LiveServer, pag
     form.get_by_label("町字").select_option(label="見本町")
     form.get_by_label("番地 (例: 12番5号、3丁目4番地)").fill("4番地")
     form.get_by_label("異動日").fill("2026-11-20")
+    form.get_by_label("個人番号カード").check()
     form.get_by_role("button", name="転居を記録 (世帯全員)").click()
     page.wait_for_url(re.compile(r"\?done=1"))
     assert "見本町4番地" in page.get_by_test_id("address").inner_text()

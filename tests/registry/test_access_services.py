@@ -77,6 +77,10 @@ SETUP = Actor(
 )
 NOBODY = uuid.UUID(int=0)
 
+# The 届出人 in person with a photo card checked: what every notice below presents
+# (REG-CTRL-01).
+NOTIFIED = Identification(ApplicantKind.SELF, (IdentityDocument.INDIVIDUAL_NUMBER_CARD,))
+
 
 class Town:
     """A fictitious 町字 and a fresh household per call that needs one."""
@@ -202,7 +206,7 @@ def test_birth(rt: Runtime, town: Town) -> None:
 def test_planned_move_out_and_confirm(rt: Runtime, town: Town) -> None:
     def out(actor: Actor, ok: bool) -> object:
         head = town.family()[0] if ok else NOBODY
-        cmd = PlannedMoveOut((head,), TODAY, TODAY, "架空県他市")
+        cmd = PlannedMoveOut((head,), TODAY, TODAY, "架空県他市", identification=NOTIFIED)
         return services.planned_move_out(rt.uow(), actor, cmd)
 
     table(rt, "registry.planned_move_out", RECORD, RECORDERS, out)
@@ -211,7 +215,7 @@ def test_planned_move_out_and_confirm(rt: Runtime, town: Town) -> None:
         head = NOBODY
         if ok:
             head = town.family()[0]
-            plan = PlannedMoveOut((head,), TODAY, TODAY, "架空県他市")
+            plan = PlannedMoveOut((head,), TODAY, TODAY, "架空県他市", identification=NOTIFIED)
             services.planned_move_out(rt.uow(), SETUP, plan)
         return services.confirm_move_out(
             rt.uow(), actor, MoveOutConfirmation(head, TODAY, "架空県他市", TODAY)
@@ -223,7 +227,9 @@ def test_planned_move_out_and_confirm(rt: Runtime, town: Town) -> None:
 def test_move_within(rt: Runtime, town: Town) -> None:
     def run(actor: Actor, ok: bool) -> object:
         head, wife, _h = town.family() if ok else (NOBODY, NOBODY, NOBODY)
-        cmd = MoveWithin((head, wife), town.lots[-1], "移転荘", TODAY, TODAY)
+        cmd = MoveWithin(
+            (head, wife), town.lots[-1], "移転荘", TODAY, TODAY, identification=NOTIFIED
+        )
         return services.move_within(rt.uow(), actor, cmd)
 
     table(rt, "registry.move_within", RECORD, RECORDERS, run)
@@ -240,7 +246,7 @@ def test_death(rt: Runtime, town: Town) -> None:
 def test_household_split(rt: Runtime, town: Town) -> None:
     def split(actor: Actor, ok: bool) -> object:
         _head, wife, household = town.family() if ok else (NOBODY, NOBODY, NOBODY)
-        cmd = HouseholdSplit(household, {wife: "head"}, TODAY, TODAY)
+        cmd = HouseholdSplit(household, {wife: "head"}, TODAY, TODAY, identification=NOTIFIED)
         return services.household_split(rt.uow(), actor, cmd)
 
     table(rt, "registry.household_split", RECORD, RECORDERS, split)
@@ -252,9 +258,11 @@ def test_household_merge(rt: Runtime, town: Town) -> None:
         joining = NOBODY
         if ok:
             _head, joining, into = town.family()
-            cmd = HouseholdSplit(into, {joining: "head"}, date(2026, 11, 25), TODAY)
+            cmd = HouseholdSplit(
+                into, {joining: "head"}, date(2026, 11, 25), TODAY, identification=NOTIFIED
+            )
             source = services.household_split(rt.uow(), SETUP, cmd).household_ids[1]
-        cmd = HouseholdMerge(source, into, {joining: "wife"}, TODAY, TODAY)
+        cmd = HouseholdMerge(source, into, {joining: "wife"}, TODAY, TODAY, identification=NOTIFIED)
         return services.household_merge(rt.uow(), actor, cmd)
 
     table(rt, "registry.household_merge", RECORD, RECORDERS, merge)
@@ -263,7 +271,9 @@ def test_household_merge(rt: Runtime, town: Town) -> None:
 def test_household_head_change(rt: Runtime, town: Town) -> None:
     def head_change(actor: Actor, ok: bool) -> object:
         head, wife, household = town.family() if ok else (NOBODY, NOBODY, NOBODY)
-        cmd = HouseholdHeadChange(household, wife, {head: "husband"}, TODAY, TODAY)
+        cmd = HouseholdHeadChange(
+            household, wife, {head: "husband"}, TODAY, TODAY, identification=NOTIFIED
+        )
         return services.household_head_change(rt.uow(), actor, cmd)
 
     table(rt, "registry.household_head_change", RECORD, RECORDERS, head_change)

@@ -52,6 +52,7 @@ def test_move_in_search_record_move_within(signed_in: TestClient, rt: Runtime) -
             "lot": "1番地",
             "effective_on": "2026-11-20",
             "notified_on": "2026-11-21",
+            "identification": {"applicant": "self", "documents": ["drivers_license"]},
         },
     )
     assert moved.status_code == 200, moved.text

@@ -30,6 +30,10 @@ from machi.registry.services import Death, HouseholdHeadChange, MoveIn, MoveWith
 
 TODAY = date(2026, 11, 30)
 
+# The 届出人 in person with a photo card checked: what every notice below presents
+# (REG-CTRL-01).
+NOTIFIED = Identification(ApplicantKind.SELF, (IdentityDocument.INDIVIDUAL_NUMBER_CARD,))
+
 
 def clerk(n: int) -> Actor:
     return Actor(
@@ -144,6 +148,7 @@ def test_second_clerk_with_the_version_on_screen_gets_a_conflict(
         date(2026, 11, 28),
         TODAY,
         expected_versions={family.head: seen},
+        identification=NOTIFIED,
     )
     services.move_within(uow_on(migrated_engine), A, move)
     after_a = _counts(migrated_engine, family.head)
@@ -212,11 +217,23 @@ def test_concurrent_transactions_on_one_record(
         return t
 
     before_b = _counts(migrated_engine, family.wife)
-    move = MoveWithin((family.head, family.wife), family.lots[1], None, date(2026, 11, 28), TODAY)
+    move = MoveWithin(
+        (family.head, family.wife),
+        family.lots[1],
+        None,
+        date(2026, 11, 28),
+        TODAY,
+        identification=NOTIFIED,
+    )
     a = run("a", lambda: services.move_within(uow_on(migrated_engine), A, move))
     assert claimed.wait(timeout=10)
     change = HouseholdHeadChange(
-        family.household, family.wife, {family.head: "husband"}, date(2026, 11, 29), TODAY
+        family.household,
+        family.wife,
+        {family.head: "husband"},
+        date(2026, 11, 29),
+        TODAY,
+        identification=NOTIFIED,
     )
     b = run("b", lambda: services.household_head_change(uow_on(migrated_engine), B, change))
     deadline = time.monotonic() + 10

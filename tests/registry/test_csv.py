@@ -89,6 +89,10 @@ def bulk_file(
     return buffer.getvalue()
 
 
+# 届出人 and 本人確認書類 of a notice (REG-CTRL-01): 転入 and 転居 rows carry them.
+CHECKED = {"届出人": "本人", "本人確認書類": "個人番号カード"}
+
+
 def move_in_row(name: str = "架空 太郎", **cells: str) -> dict[str, str]:
     row = {
         "異動区分": "転入",
@@ -293,7 +297,7 @@ def test_wareki_and_full_width_are_read_where_the_standard_expects_them() -> Non
 
 def test_kinds_use_their_own_columns() -> None:
     move = {"異動区分": "転居", "宛名番号": "０００１２３", "異動日": "2026-11-21"}
-    move |= {"届出日": "2026-11-26", "町字コード": TOWN, "番地": "3番地"}
+    move |= {"届出日": "2026-11-26", "町字コード": TOWN, "番地": "3番地"} | CHECKED
     rows = [
         move,
         {"異動区分": "死亡", "宛名番号": "124", "異動日": "2026-11-22"},
@@ -333,7 +337,7 @@ def test_a_bad_row_takes_its_whole_household_group_down() -> None:
 
 def test_move_within_group_relationships_all_or_none() -> None:
     base = {"異動区分": "転居", "世帯キー": "B", "異動日": "2026-11-21", "届出日": "2026-11-26",
-            "町字コード": TOWN, "番地": "3番地"}  # fmt: skip
+            "町字コード": TOWN, "番地": "3番地"} | CHECKED  # fmt: skip
     together = only(
         bulk_file(
             [{**base, "宛名番号": "11", "続柄": "世帯主"}, {**base, "宛名番号": "12", "続柄": "妻"}]
@@ -546,7 +550,7 @@ def test_five_good_rows_apply_three_bad_rows_are_reported_and_change_nothing(
         move_in_row("架空 妻", 世帯キー="A", 続柄="妻", 性別="2"),  # 3 ┘
         move_in_row("架空 単身", 番地="3番地"),  # 4
         {"異動区分": "転居", "宛名番号": str(mover_no), "異動日": "2026-11-21",
-         "届出日": "2026-11-26", "町字コード": TOWN, "番地": "4番地"},  # 5
+         "届出日": "2026-11-26", "町字コード": TOWN, "番地": "4番地", **CHECKED},  # 5
         {"異動区分": "死亡", "宛名番号": str(dead_no), "異動日": "2026-11-22",
          "届出日": "2026-11-24"},  # 6
         move_in_row("架空 日付誤り", 異動日="2026-02-30", 番地="5番地"),  # 7: unreadable date
@@ -870,8 +874,8 @@ def test_wrong_password_refuses_the_bulk_load(
 
 
 def test_move_in_rows_need_the_identity_check_columns() -> None:
-    """REG-CTRL-01 in bulk files: 届出人 and 本人確認書類 are required on 転入 rows, and only
-    document types (never numbers) are accepted."""
+    """REG-CTRL-01 in bulk files: 届出人 and 本人確認書類 are required on 転入 and 転居 rows,
+    and only document types (never numbers) are accepted."""
     missing = only(bulk_file([move_in_row(届出人="", 本人確認書類="")]))
     assert {p.column for p in missing.problems} == {"届出人", "本人確認書類"}
     unknown = only(bulk_file([move_in_row(本人確認書類="1234-5678")]))
@@ -879,3 +883,9 @@ def test_move_in_rows_need_the_identity_check_columns() -> None:
     assert "1234-5678" not in reasons([unknown])
     two = only(bulk_file([move_in_row(本人確認書類="資格確認書等・その他の公的書類")]))
     assert two.command is not None and two.problems == ()
+    move = {"異動区分": "転居", "宛名番号": "123", "異動日": "2026-11-21", "届出日": "2026-11-26"}
+    move |= {"町字コード": TOWN, "番地": "3番地"}
+    unchecked = only(bulk_file([move]))
+    assert {p.column for p in unchecked.problems} == {"届出人", "本人確認書類"}
+    checked = only(bulk_file([move | CHECKED]))
+    assert isinstance(checked.command, MoveWithin) and checked.command.identification is not None

@@ -50,6 +50,10 @@ HEADS_AS_OF = text(
     " GROUP BY household_id"
 )
 
+# The 届出人 in person with a photo card checked: what every notice below presents
+# (REG-CTRL-01).
+NOTIFIED = Identification(ApplicantKind.SELF, (IdentityDocument.INDIVIDUAL_NUMBER_CARD,))
+
 
 @dataclass(frozen=True)
 class State:
@@ -131,14 +135,23 @@ def story(rt: Runtime) -> Story:
     (household,) = moved_in.household_ids
     day(date(2026, 11, 12))
     services.move_within(
-        rt.uow(), CLERK, MoveWithin((husband, wife), second, None, MOVED_WITHIN, date(2026, 11, 12))
+        rt.uow(),
+        CLERK,
+        MoveWithin(
+            (husband, wife), second, None, MOVED_WITHIN, date(2026, 11, 12), identification=NOTIFIED
+        ),
     )
     day(date(2026, 11, 19))
     services.household_head_change(
         rt.uow(),
         CLERK,
         HouseholdHeadChange(
-            household, wife, {husband: "husband"}, HEAD_CHANGED, date(2026, 11, 19)
+            household,
+            wife,
+            {husband: "husband"},
+            HEAD_CHANGED,
+            date(2026, 11, 19),
+            identification=NOTIFIED,
         ),
     )
     day(date(2026, 11, 27))

@@ -70,6 +70,7 @@ from registry.test_issuance import request as copy_request
 from registry.test_services import (  # noqa: F401  (lots is a fixture)
     CLERK,
     FORMER_TOWN,
+    NOTIFIED,
     NUMBER_HANDLER,
     SUPERVISOR,
     TODAY,
@@ -111,7 +112,12 @@ def _removed_again(rt: Runtime, rid: uuid.UUID) -> None:
         rt.uow(),
         CLERK,
         PlannedMoveOut(
-            (rid,), date(2026, 11, 24), date(2026, 11, 24), "架空県他市1番地", FORMER_TOWN
+            (rid,),
+            date(2026, 11, 24),
+            date(2026, 11, 24),
+            "架空県他市1番地",
+            FORMER_TOWN,
+            identification=NOTIFIED,
         ),
     )
 
@@ -399,7 +405,11 @@ def test_reg_ctrl_18_move_within_changes_only_address_items(rt: Runtime, lots: l
     )
     # Through the service: the new row differs from the old one in address items only.
     head, wife = family(rt, lots).resident_ids
-    services.move_within(rt.uow(), CLERK, MoveWithin((head, wife), lots[1], None, TODAY, TODAY))
+    services.move_within(
+        rt.uow(),
+        CLERK,
+        MoveWithin((head, wife), lots[1], None, TODAY, TODAY, identification=NOTIFIED),
+    )
     old, new = (
         {c.key: getattr(v, c.key) for c in ResidentVersion.__table__.columns}
         for v in versions(rt, head)

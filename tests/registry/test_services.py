@@ -71,6 +71,10 @@ _CLERK_PERMS = frozenset(
         Permission.REGISTRY_ISSUE_CERTIFICATE,
     }
 )
+# The 届出人 in person with a photo card checked: what every notice below presents
+# (REG-CTRL-01).
+NOTIFIED = Identification(ApplicantKind.SELF, (IdentityDocument.INDIVIDUAL_NUMBER_CARD,))
+
 CLERK = Actor(
     user_id=uuid.UUID(int=101),
     login_name="clerk",
@@ -475,7 +479,12 @@ def test_re_entry_reuses_the_removed_record_and_its_addressee_no(
         rt.uow(),
         CLERK,
         PlannedMoveOut(
-            (rid,), date(2026, 11, 24), date(2026, 11, 24), "架空県他市1番地", FORMER_TOWN
+            (rid,),
+            date(2026, 11, 24),
+            date(2026, 11, 24),
+            "架空県他市1番地",
+            FORMER_TOWN,
+            identification=NOTIFIED,
         ),
     )
     again = move_in_cmd(
@@ -530,6 +539,7 @@ def test_planned_move_out_keeps_what_a_move_out_certificate_needs(
         destination="架空県他市2番地",
         destination_local_government_code=FORMER_TOWN,
         destination_postal_code="9990002",
+        identification=NOTIFIED,
     )
     done = services.planned_move_out(rt.uow(), CLERK, cmd)
     assert not done.late_notice
@@ -557,7 +567,9 @@ def test_planned_move_out_keeps_what_a_move_out_certificate_needs(
 def test_head_moving_out_leaves_the_sole_member_as_head(rt: Runtime, lots: list[int]) -> None:
     """標準仕様 j490: with one member left, that member becomes 世帯主 ex officio."""
     head, wife = family(rt, lots).resident_ids
-    cmd = PlannedMoveOut((head,), TODAY, TODAY, "架空県他市2番地", FORMER_TOWN)
+    cmd = PlannedMoveOut(
+        (head,), TODAY, TODAY, "架空県他市2番地", FORMER_TOWN, identification=NOTIFIED
+    )
     done = services.planned_move_out(rt.uow(), CLERK, cmd)
     assert set(done.resident_ids) == {head, wife}
     w = open_row(rt, wife)
@@ -579,7 +591,9 @@ def test_move_out_notified_after_the_move_is_late_and_after_14_days_refused(
         CLERK,
         move_in_cmd(lots, effective_on=date(2026, 10, 1), notified_on=date(2026, 10, 5)),
     ).resident_ids
-    too_late = PlannedMoveOut((rid,), date(2026, 11, 2), TODAY, "架空県他市", FORMER_TOWN)
+    too_late = PlannedMoveOut(
+        (rid,), date(2026, 11, 2), TODAY, "架空県他市", FORMER_TOWN, identification=NOTIFIED
+    )
     refused(
         rt,
         lambda: services.planned_move_out(rt.uow(), CLERK, too_late),
@@ -607,7 +621,14 @@ def test_confirm_move_out_fixes_the_removed_record(rt: Runtime, lots: list[int])
     services.planned_move_out(
         rt.uow(),
         CLERK,
-        PlannedMoveOut((rid,), date(2026, 11, 25), date(2026, 11, 24), "予定先", FORMER_TOWN),
+        PlannedMoveOut(
+            (rid,),
+            date(2026, 11, 25),
+            date(2026, 11, 24),
+            "予定先",
+            FORMER_TOWN,
+            identification=NOTIFIED,
+        ),
     )
     cmd = MoveOutConfirmation(rid, date(2026, 11, 26), "確定先", TODAY, FORMER_TOWN, "9990003")
     services.confirm_move_out(rt.uow(), CLERK, cmd)
@@ -625,7 +646,14 @@ def test_confirm_move_out_fixes_the_removed_record(rt: Runtime, lots: list[int])
 def test_move_within_changes_only_the_address(rt: Runtime, lots: list[int]) -> None:
     """E-04 / REG-CTRL-18: the whole household moves; only address items change."""
     done = family(rt, lots)
-    cmd = MoveWithin(done.resident_ids, lots[1], "架空荘 101号室", date(2026, 11, 28), TODAY)
+    cmd = MoveWithin(
+        done.resident_ids,
+        lots[1],
+        "架空荘 101号室",
+        date(2026, 11, 28),
+        TODAY,
+        identification=NOTIFIED,
+    )
     services.move_within(rt.uow(), CLERK, cmd)
     for rid in done.resident_ids:
         before, after = versions(rt, rid)
@@ -646,7 +674,13 @@ def test_move_within_of_part_of_a_household_forms_a_new_one(rt: Runtime, lots: l
     done = family(rt, lots, child)
     head, _wife, son = done.resident_ids
     cmd = MoveWithin(
-        (son,), lots[2], None, date(2026, 11, 28), TODAY, new_relationships={son: "head"}
+        (son,),
+        lots[2],
+        None,
+        date(2026, 11, 28),
+        TODAY,
+        new_relationships={son: "head"},
+        identification=NOTIFIED,
     )
     result = services.move_within(rt.uow(), CLERK, cmd)
     v = open_row(rt, son)
@@ -668,7 +702,9 @@ def test_move_within_refusals_write_nothing(
     rt: Runtime, lots: list[int], change: dict[str, Any], code: object
 ) -> None:
     head, wife = family(rt, lots).resident_ids
-    cmd = MoveWithin((head, wife), lots[1], None, date(2026, 11, 28), TODAY)
+    cmd = MoveWithin(
+        (head, wife), lots[1], None, date(2026, 11, 28), TODAY, identification=NOTIFIED
+    )
     if "address_id" in change:
         cmd = replace(cmd, address_id=lots[0])
     if "effective_on" in change:
@@ -743,17 +779,23 @@ def test_household_split_merge_and_head_change(rt: Runtime, lots: list[int]) -> 
     head, wife, son = done.resident_ids
     (home,) = done.household_ids
     split = services.household_split(
-        rt.uow(), CLERK, HouseholdSplit(home, {son: "head"}, date(2026, 11, 26), TODAY)
+        rt.uow(),
+        CLERK,
+        HouseholdSplit(home, {son: "head"}, date(2026, 11, 26), TODAY, identification=NOTIFIED),
     )
     new = split.household_ids[1]
     assert (open_row(rt, son).household_id, open_row(rt, son).relationship) == (new, "head")
-    merged = HouseholdMerge(new, home, {son: "child"}, date(2026, 11, 27), TODAY)
+    merged = HouseholdMerge(
+        new, home, {son: "child"}, date(2026, 11, 27), TODAY, identification=NOTIFIED
+    )
     services.household_merge(rt.uow(), CLERK, merged)
     assert (open_row(rt, son).household_id, open_row(rt, son).relationship) == (home, "child")
     with rt.uow() as uow:
         gone = uow.session.get(Household, new)
         assert gone is not None and gone.dissolved_on == date(2026, 11, 27)
-    change = HouseholdHeadChange(home, wife, {head: "husband"}, date(2026, 11, 28), TODAY)
+    change = HouseholdHeadChange(
+        home, wife, {head: "husband"}, date(2026, 11, 28), TODAY, identification=NOTIFIED
+    )
     services.household_head_change(rt.uow(), CLERK, change)
     assert [open_row(rt, r).relationship for r in (head, wife, son)] == ["husband", "head", "child"]
     reasons = [e["change_reason"] for e in events(rt, "registry.household_changed")]
@@ -774,27 +816,35 @@ def test_household_change_refusals_write_nothing(rt: Runtime, lots: list[int]) -
     day = date(2026, 11, 28)
     refused(
         rt,
-        lambda: services.household_split(rt.uow(), CLERK, HouseholdSplit(home, {}, day, TODAY)),
+        lambda: services.household_split(
+            rt.uow(), CLERK, HouseholdSplit(home, {}, day, TODAY, identification=NOTIFIED)
+        ),
         RegistryError.HOUSEHOLD_SPLIT_EMPTY,
     )
     refused(
         rt,
         lambda: services.household_split(
-            rt.uow(), CLERK, HouseholdSplit(home, {wife: "wife"}, day, TODAY)
+            rt.uow(),
+            CLERK,
+            HouseholdSplit(home, {wife: "wife"}, day, TODAY, identification=NOTIFIED),
         ),
         RegistryError.HOUSEHOLD_SPLIT_WITHOUT_HEAD,
     )
     refused(
         rt,
         lambda: services.household_head_change(
-            rt.uow(), CLERK, HouseholdHeadChange(home, wife, {}, day, TODAY)
+            rt.uow(),
+            CLERK,
+            HouseholdHeadChange(home, wife, {}, day, TODAY, identification=NOTIFIED),
         ),
         RegistryError.HOUSEHOLD_HEAD_DUPLICATED,
     )
     refused(
         rt,
         lambda: services.household_head_change(
-            rt.uow(), CLERK, HouseholdHeadChange(home, uuid.uuid4(), {}, day, TODAY)
+            rt.uow(),
+            CLERK,
+            HouseholdHeadChange(home, uuid.uuid4(), {}, day, TODAY, identification=NOTIFIED),
         ),
         CoreError.INVALID_INPUT,
     )
@@ -804,7 +854,7 @@ def test_household_change_refusals_write_nothing(rt: Runtime, lots: list[int]) -
     refused(
         rt,
         lambda: services.household_merge(
-            rt.uow(), CLERK, HouseholdMerge(other, home, {}, day, TODAY)
+            rt.uow(), CLERK, HouseholdMerge(other, home, {}, day, TODAY, identification=NOTIFIED)
         ),
         CoreError.INVALID_INPUT,
     )
@@ -916,7 +966,11 @@ def test_ex_officio_correction_needs_a_second_person_and_keeps_both_time_axes(
     "as recorded at" an instant before the correction."""
     head, _wife = family(rt, lots).resident_ids
     services.move_within(
-        rt.uow(), CLERK, MoveWithin((head, _wife), lots[1], None, date(2026, 11, 25), TODAY)
+        rt.uow(),
+        CLERK,
+        MoveWithin(
+            (head, _wife), lots[1], None, date(2026, 11, 25), TODAY, identification=NOTIFIED
+        ),
     )
     before_fix = rt.clock.now()
     rt.clock.advance(timedelta(hours=1))  # type: ignore[attr-defined]
@@ -1010,7 +1064,11 @@ def test_stale_draft_is_a_conflict_and_rejection_drops_the_values(
 ) -> None:
     head, wife = family(rt, lots).resident_ids
     draft = services.request_ex_officio(rt.uow(), CLERK, ExOfficioCorrection(head, {"sex": 2}))
-    services.move_within(rt.uow(), CLERK, MoveWithin((head, wife), lots[1], None, TODAY, TODAY))
+    services.move_within(
+        rt.uow(),
+        CLERK,
+        MoveWithin((head, wife), lots[1], None, TODAY, TODAY, identification=NOTIFIED),
+    )
     refused(
         rt,
         lambda: services.approve_ex_officio(rt.uow(), SUPERVISOR, Decision(draft)),
@@ -1122,7 +1180,9 @@ def test_optimistic_version_from_the_screen(rt: Runtime, lots: list[int]) -> Non
     """A version the clerk saw that is no longer current: 409, nothing written."""
     (rid,) = services.move_in(rt.uow(), CLERK, move_in_cmd(lots)).resident_ids
     seen = resident(rt, rid).version
-    services.move_within(rt.uow(), CLERK, MoveWithin((rid,), lots[1], None, TODAY, TODAY))
+    services.move_within(
+        rt.uow(), CLERK, MoveWithin((rid,), lots[1], None, TODAY, TODAY, identification=NOTIFIED)
+    )
     stale = Death(rid, TODAY, expected_version=seen)
     refused(rt, lambda: services.death(rt.uow(), CLERK, stale), CoreError.CONFLICT)
     with pytest.raises(ConflictError):

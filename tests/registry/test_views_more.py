@@ -195,6 +195,7 @@ def test_household_split_from_the_household_page(
             "member": [str(head), str(wife)],
             "relationship": ["", "世帯主"],
             **DATES,
+            **CHECKED,
         },
         follow_redirects=False,
     )
@@ -218,6 +219,7 @@ def test_household_split_refused_keeps_the_form(
             "member": [str(head), str(wife)],
             "relationship": ["", "子"],
             **DATES,
+            **CHECKED,
         },
     )
     assert r.status_code == 422
@@ -230,7 +232,7 @@ def test_household_head_change(client: TestClient, rt: Runtime, couple: list[uui
     head, wife = couple
     household = household_of(rt, head)
     clerk(client, rt)
-    form = {"new_head": str(wife), "member": [str(head), str(wife)], **DATES}
+    form = {"new_head": str(wife), "member": [str(head), str(wife)], **DATES, **CHECKED}
     before = footprint(rt)
     refused = client.post(
         f"/registry/households/{household}/head", data=form | {"relationship": ["", ""]}
@@ -263,6 +265,7 @@ def test_household_merge_into_a_household_found_by_name(
         "member": [str(brother)],
         "name": "画面 一郎",
         **DATES,
+        **CHECKED,
     }
     before = footprint(rt)
     refused = client.post(
@@ -511,3 +514,18 @@ def test_clerk_cannot_register_a_protection_measure(
     assert r.status_code == 403
     counted = {k: v for k, v in footprint(rt).items() if k != "audited writes"}
     assert counted == {k: v for k, v in before.items() if k != "audited writes"}
+
+
+def test_household_head_change_without_the_identity_check_is_refused(
+    client: TestClient, rt: Runtime, couple: list[uuid.UUID]
+) -> None:
+    """REG-CTRL-01: a 世帯変更届 is a notice like any other; without 本人確認 it is refused in
+    Japanese and nothing is written."""
+    head, wife = couple
+    household = household_of(rt, head)
+    clerk(client, rt)
+    form = {"new_head": str(wife), "member": [str(head), str(wife)], "relationship": ["夫", ""]}
+    before = footprint(rt)
+    refused = client.post(f"/registry/households/{household}/head", data=form | DATES)
+    assert refused.status_code == 422 and "本人確認" in refused.text
+    assert footprint(rt) == before

@@ -242,6 +242,7 @@ class MoveWithinIn(BaseModel):
     building: Annotated[str | None, Field(max_length=100, pattern=PLAIN_TEXT)] = None
     effective_on: date
     notified_on: date
+    identification: IdentificationIn
 
 
 @router.post(
@@ -262,6 +263,7 @@ def move_within(
         building=body.building,
         effective_on=body.effective_on,
         notified_on=body.notified_on,
+        identification=body.identification.to_rule(),
     )
     return _recorded(services.move_within(rt.uow(), actor, cmd))
 

@@ -551,6 +551,9 @@ _USES: dict[_Kind, dict[str, bool]] = {
         "lot": True,
         "building": False,
         "relationship": False,
+        "applicant": True,
+        "identity_documents": True,
+        "power_of_attorney": False,
     },
     _Kind.DEATH: {"addressee_no": True, "effective_on": True, "notified_on": False},
 }
@@ -844,6 +847,11 @@ def _parsed(lines: Sequence[_Line]) -> ParsedRow:
             building=v.get("building"),
             effective_on=v["effective_on"],
             notified_on=v["notified_on"],
+            identification=Identification(
+                applicant=v["applicant"],
+                documents=v["identity_documents"],
+                power_of_attorney=bool(v.get("power_of_attorney")),
+            ),
         )
         return ParsedRow(
             rows,

@@ -1439,10 +1439,11 @@ class Identification:
     power_of_attorney: bool = False  # 委任状, for an 代理人
 
 
-def check_identification(ident: Identification | None) -> None:
+def check_identification(ident: Identification | None) -> Identification:
     """A 届出 or 請求 is accepted only after the applicant's identity was checked: one photo
     document or two others, and a 委任状 when an agent applies (住基法 第27条; controls.md
-    ACC-01; registry.md REG-CTRL-01, -04). Raises; writes nothing."""
+    ACC-01; registry.md REG-CTRL-01, -04). Raises; writes nothing. Returns the checked
+    identification, for the audit row."""
     if ident is None or not ident.documents:
         raise _fail(RegistryError.IDENTIFICATION_REQUIRED, "identification")
     photo = any(d in _PHOTO_DOCUMENTS for d in ident.documents)
@@ -1450,6 +1451,7 @@ def check_identification(ident: Identification | None) -> None:
         raise _fail(RegistryError.IDENTIFICATION_REQUIRED, "identification")
     if ident.applicant is ApplicantKind.AGENT and not ident.power_of_attorney:
         raise _fail(RegistryError.POWER_OF_ATTORNEY_REQUIRED, "identification")
+    return ident
 
 
 def identification_detail(ident: Identification) -> dict[str, object]:

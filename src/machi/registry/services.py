@@ -273,6 +273,8 @@ class PlannedMoveOut(_Redacted):
     abroad: bool = False
     card_based: bool = False  # 特例転出: the 転出証明書情報 goes through 住基ネット
     expected_versions: Mapping[uuid.UUID, int] | None = None
+    # Who notified and the identity documents the counter checked (REG-CTRL-01).
+    identification: Identification | None = None
 
 
 @dataclass(frozen=True, repr=False)
@@ -304,6 +306,8 @@ class MoveWithin(_Redacted):
     new_relationships: Mapping[uuid.UUID, str] | None = None
     join_household_id: uuid.UUID | None = None
     expected_versions: Mapping[uuid.UUID, int] | None = None
+    # Who notified and the identity documents the counter checked (REG-CTRL-01).
+    identification: Identification | None = None
 
 
 @dataclass(frozen=True, repr=False)
@@ -339,6 +343,8 @@ class HouseholdSplit(_Redacted):
     notified_on: date
     staying: Mapping[uuid.UUID, str] = field(default_factory=dict)
     expected_household_version: int | None = None
+    # Who notified and the identity documents the counter checked (REG-CTRL-01).
+    identification: Identification | None = None
 
 
 @dataclass(frozen=True, repr=False)
@@ -353,6 +359,8 @@ class HouseholdMerge(_Redacted):
     notified_on: date
     expected_from_version: int | None = None
     expected_into_version: int | None = None
+    # Who notified and the identity documents the counter checked (REG-CTRL-01).
+    identification: Identification | None = None
 
 
 @dataclass(frozen=True, repr=False)
@@ -366,6 +374,8 @@ class HouseholdHeadChange(_Redacted):
     effective_on: date
     notified_on: date
     expected_household_version: int | None = None
+    # Who notified and the identity documents the counter checked (REG-CTRL-01).
+    identification: Identification | None = None
 
 
 @dataclass(frozen=True, repr=False)
@@ -1346,7 +1356,7 @@ def _do_move_in(
     planned_move_out_on: date | None,
 ) -> Recorded:
     staff = _staff_id(uow, actor, Permission.REGISTRY_RECORD_CHANGE, action)
-    rules.check_identification(cmd.identification)
+    checked = rules.check_identification(cmd.identification)
     if planned_move_out_on is not None:
         if cmd.from_abroad:
             raise _invalid("from_abroad", "国外からの転入に転入届の特例は使えません。")
@@ -1417,7 +1427,7 @@ def _do_move_in(
                 "new_household": entered.new_household,
                 "move_out_certificate": certificate,
                 "late_notice": late,
-                **rules.identification_detail(cmd.identification),  # type: ignore[arg-type]
+                **rules.identification_detail(checked),
             },
         )
         for rid in entered.resident_ids:
@@ -1566,6 +1576,7 @@ def planned_move_out(uow: UnitOfWork, actor: Actor, cmd: PlannedMoveOut) -> Reco
     future date is allowed: 転出 is notified in advance), keeping the planned destination;
     a notice more than 14 days after the move is refused (職権消除 instead)."""
     staff = _staff_id(uow, actor, Permission.REGISTRY_RECORD_CHANGE, "registry.planned_move_out")
+    checked = rules.check_identification(cmd.identification)
     if cmd.abroad and cmd.card_based:
         raise _invalid("card_based", "国外への転出に転出届の特例は使えません。")
     if cmd.abroad:
@@ -1610,6 +1621,7 @@ def planned_move_out(uow: UnitOfWork, actor: Actor, cmd: PlannedMoveOut) -> Reco
                 "persons": len(cmd.resident_ids),
                 "late_notice": late,
                 "head_changes": len(removed.events),
+                **rules.identification_detail(checked),
             },
         )
         household_of = {c.resident_id: c.items["household_id"] for c in removed.changes}
@@ -1745,6 +1757,7 @@ def move_within(uow: UnitOfWork, actor: Actor, cmd: MoveWithin) -> Recorded:
     """転居 (法第23条): only the address items change, and where the movers sit in a
     household (rules.check_move_within, REG-CTRL-18)."""
     staff = _staff_id(uow, actor, Permission.REGISTRY_RECORD_CHANGE, "registry.move_within")
+    checked = rules.check_identification(cmd.identification)
     reason = ChangeReason.MOVE_WITHIN
     movers = list(cmd.resident_ids)
     with uow, _translated():
@@ -1845,6 +1858,7 @@ def move_within(uow: UnitOfWork, actor: Actor, cmd: MoveWithin) -> Recorded:
                 "fields": _fields(moves),
                 "late_notice": late,
                 "head_changes": len(events),
+                **rules.identification_detail(checked),
             },
         )
         for rid in movers:
@@ -1886,6 +1900,7 @@ def _finish_household_change(
     changes: list[_Change],
     households: Sequence[uuid.UUID],
     notified_on: date,
+    identification: Identification,
 ) -> Recorded:
     late = _is_late(reason, changes[0].effective_on, notified_on)
     _write(uow, changes, recorded_by=staff, late_for=reason if late else None)
@@ -1899,6 +1914,7 @@ def _finish_household_change(
             "persons": len(changes),
             "fields": _fields(changes),
             "late_notice": late,
+            **rules.identification_detail(identification),
         },
     )
     for c in changes:
@@ -1913,6 +1929,7 @@ def household_split(uow: UnitOfWork, actor: Actor, cmd: HouseholdSplit) -> Recor
     """世帯分離 (法第25条): the leaving members form a new household at the same address;
     both households have exactly one 世帯主 afterwards (rules.check_household_split)."""
     staff = _staff_id(uow, actor, Permission.REGISTRY_RECORD_CHANGE, "registry.household_split")
+    checked = rules.check_identification(cmd.identification)
     reason = ChangeReason.HOUSEHOLD_SPLIT
     with uow, _translated():
         rules.check_change_dates(
@@ -1968,6 +1985,7 @@ def household_split(uow: UnitOfWork, actor: Actor, cmd: HouseholdSplit) -> Recor
             changes=changes,
             households=(cmd.household_id, new_id),
             notified_on=cmd.notified_on,
+            identification=checked,
         )
 
 
@@ -1976,6 +1994,7 @@ def household_merge(uow: UnitOfWork, actor: Actor, cmd: HouseholdMerge) -> Recor
     """世帯合併 (法第25条): the members of one household join another at the same address;
     the first household is dissolved."""
     staff = _staff_id(uow, actor, Permission.REGISTRY_RECORD_CHANGE, "registry.household_merge")
+    checked = rules.check_identification(cmd.identification)
     reason = ChangeReason.HOUSEHOLD_MERGE
     with uow, _translated():
         rules.check_change_dates(
@@ -2042,6 +2061,7 @@ def household_merge(uow: UnitOfWork, actor: Actor, cmd: HouseholdMerge) -> Recor
             changes=changes,
             households=(cmd.into_household_id, cmd.from_household_id),
             notified_on=cmd.notified_on,
+            identification=checked,
         )
 
 
@@ -2052,6 +2072,7 @@ def household_head_change(uow: UnitOfWork, actor: Actor, cmd: HouseholdHeadChang
     staff = _staff_id(
         uow, actor, Permission.REGISTRY_RECORD_CHANGE, "registry.household_head_change"
     )
+    checked = rules.check_identification(cmd.identification)
     reason = ChangeReason.HOUSEHOLD_HEAD_CHANGE
     with uow, _translated():
         rules.check_change_dates(
@@ -2087,6 +2108,7 @@ def household_head_change(uow: UnitOfWork, actor: Actor, cmd: HouseholdHeadChang
             changes=changes,
             households=(cmd.household_id,),
             notified_on=cmd.notified_on,
+            identification=checked,
         )
 
 
@@ -2162,7 +2184,7 @@ def change_individual_number(
         uow, actor, Permission.REGISTRY_RECORD_CHANGE, "registry.change_individual_number"
     )
     reason = ChangeReason.INDIVIDUAL_NUMBER_CHANGE
-    rules.check_identification(cmd.identification)
+    checked = rules.check_identification(cmd.identification)
     with uow, _translated():
         rules.check_individual_number(cmd.individual_number)
         rules.check_change_dates(
@@ -2190,7 +2212,7 @@ def change_individual_number(
                 "change_reason": reason.value,
                 "fields": ["individual_number"],
                 "first_assignment": first,
-                **rules.identification_detail(cmd.identification),  # type: ignore[arg-type]
+                **rules.identification_detail(checked),
             },
         )
         uow.emit(
@@ -2767,7 +2789,7 @@ def request_disclosure(uow: UnitOfWork, actor: Actor, cmd: DisclosureRequest) ->
     if not cmd.requester.strip():
         raise _error(RegistryError.PURPOSE_REQUIRED, "requester")
     rules.check_legal_basis(cmd.requester_type, cmd.legal_basis, cmd.purpose)
-    rules.check_identification(cmd.identification)
+    checked = rules.check_identification(cmd.identification)
     with uow:
         known = uow.session.scalar(
             select(func.count()).select_from(Resident).where(Resident.id.in_(cmd.resident_ids))
@@ -2777,7 +2799,7 @@ def request_disclosure(uow: UnitOfWork, actor: Actor, cmd: DisclosureRequest) ->
     codes = {
         "requester_type": cmd.requester_type.value,
         "legal_basis": cmd.legal_basis.value,
-        **rules.identification_detail(cmd.identification),  # type: ignore[arg-type]
+        **rules.identification_detail(checked),
     }
     return _request(
         uow,

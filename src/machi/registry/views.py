@@ -290,6 +290,9 @@ def move_within(
     building: OptionalText = "",
     effective_on: Text = "",
     notified_on: Text = "",
+    applicant: Text = "self",
+    identity_documents: Documents = [],  # noqa: B006 — FastAPI copies form defaults
+    power_of_attorney: Annotated[bool, Form()] = False,
 ) -> Response:
     rt = runtime(request)
 
@@ -303,6 +306,7 @@ def move_within(
             building=building.strip() or None,
             effective_on=_date(effective_on, "異動日"),
             notified_on=_date(notified_on, "届出日"),
+            identification=_identification(applicant, identity_documents, power_of_attorney),
         )
         return services.move_within(rt.uow(), actor, cmd)
 
@@ -410,6 +414,9 @@ def move_out(
     notified_on: Text = "",
     destination: Text = "",
     abroad: Annotated[bool, Form()] = False,
+    applicant: Text = "self",
+    identity_documents: Documents = [],  # noqa: B006 — FastAPI copies form defaults
+    power_of_attorney: Annotated[bool, Form()] = False,
 ) -> Response:
     rt = runtime(request)
 
@@ -420,6 +427,7 @@ def move_out(
             notified_on=_date(notified_on, "届出日"),
             destination=destination.strip(),
             abroad=abroad,
+            identification=_identification(applicant, identity_documents, power_of_attorney),
         )
         return services.planned_move_out(rt.uow(), actor, cmd)
 
@@ -746,10 +754,14 @@ def household_split(
     relationship: MemberList,
     effective_on: Text = "",
     notified_on: Text = "",
+    applicant: Text = "self",
+    identity_documents: Documents = [],  # noqa: B006 — FastAPI copies form defaults
+    power_of_attorney: Annotated[bool, Form()] = False,
 ) -> Response:
     rt = runtime(request)
     form = {
         "kind": "split",
+        "applicant": applicant,
         "leaving": set(leaving),
         "rel": dict(zip(member, relationship, strict=False)),
         "effective_on": effective_on,
@@ -770,6 +782,7 @@ def household_split(
             staying=stay,
             effective_on=_date(effective_on, "異動日"),
             notified_on=_date(notified_on, "届出日"),
+            identification=_identification(applicant, identity_documents, power_of_attorney),
         )
         done = services.household_split(rt.uow(), actor, cmd)
         return _record_url(done, next(iter(leave)))
@@ -796,10 +809,14 @@ def household_head_change(
     new_head: Text = "",
     effective_on: Text = "",
     notified_on: Text = "",
+    applicant: Text = "self",
+    identity_documents: Documents = [],  # noqa: B006 — FastAPI copies form defaults
+    power_of_attorney: Annotated[bool, Form()] = False,
 ) -> Response:
     rt = runtime(request)
     form = {
         "kind": "head",
+        "applicant": applicant,
         "new_head": new_head,
         "rel": dict(zip(member, relationship, strict=False)),
         "effective_on": effective_on,
@@ -821,6 +838,7 @@ def household_head_change(
             relationships=others,
             effective_on=_date(effective_on, "異動日"),
             notified_on=_date(notified_on, "届出日"),
+            identification=_identification(applicant, identity_documents, power_of_attorney),
         )
         return _record_url(services.household_head_change(rt.uow(), actor, cmd), head)
 
@@ -905,11 +923,15 @@ def household_merge(
     into_resident: Text = "",
     effective_on: Text = "",
     notified_on: Text = "",
+    applicant: Text = "self",
+    identity_documents: Documents = [],  # noqa: B006 — FastAPI copies form defaults
+    power_of_attorney: Annotated[bool, Form()] = False,
     name: OptionalText = "",
     name_kana: OptionalText = "",
 ) -> Response:
     rt = runtime(request)
     form = {
+        "applicant": applicant,
         "into_resident": into_resident,
         "rel": dict(zip(member, relationship, strict=False)),
         "effective_on": effective_on,
@@ -927,6 +949,7 @@ def household_merge(
             relationships=joining,
             effective_on=_date(effective_on, "異動日"),
             notified_on=_date(notified_on, "届出日"),
+            identification=_identification(applicant, identity_documents, power_of_attorney),
         )
         done = services.household_merge(rt.uow(), actor, cmd)
         return _record_url(done, next(iter(joining)))
