@@ -247,16 +247,89 @@ def test_limit_is_bounded_and_total_counts_all_matches(rt: Runtime, town: Town) 
         queries.search_residents(rt.uow(), actor, criteria, limit=queries.MAX_SEARCH_LIMIT + 1)
 
 
+# -- similar names only without a literal match (issue 6) ----------------------------------
+
+
+def test_similar_names_are_listed_only_when_no_name_contains_the_input(
+    rt: Runtime, town: Town
+) -> None:
+    # ヤマダサブロウ and ヤマダタロウ share 4 of their 8 and 7 trigrams: similarity
+    # 4 / (8 + 7 - 4) ≈ 0.36, above pg_trgm's default threshold of 0.3.
+    literal = search(rt, name_kana="ヤマダサブロウ", birth_year=1980, include_removed=True)
+    assert ids(literal) == [town.saburo]  # 太郎 is merely similar: not listed
+    # Without the 除票 in scope no name contains the input, so the similar one is found.
+    assert ids(search(rt, name_kana="ヤマダサブロウ", birth_year=1980)) == [town.taro]
+
+
+def test_a_misspelt_kanji_name_is_found_by_similarity(rt: Runtime, town: Town) -> None:
+    # 朗 for 郎: 山田太朗 shares 3 of 5 + 5 trigrams with 山田太郎 (3/7 ≈ 0.43) and 2 with
+    # 山田花子 (2/8 = 0.25, below the threshold).
+    assert ids(search(rt, name="山田太朗", birth_year=1980)) == [town.taro]
+
+
+def test_with_both_names_a_literal_match_needs_both(rt: Runtime, town: Town) -> None:
+    # ヤマダ is contained in 太郎's and 花子's フリガナ, 山田太朗 in nobody's 氏名: no literal
+    # match, so each name may match literally or by similarity, and only 太郎 has both.
+    result = search(rt, name_kana="ヤマダ", name="山田太朗", birth_year=1980)
+    assert ids(result) == [town.taro]
+
+
+# -- names too short for trigrams, with 生年月日 or 生年 (the index-only id query) ------------
+
+
+@pytest.mark.parametrize(
+    ("criteria", "expected"),
+    [
+        ({"name_kana": "ヤマ", "birth_year": 1980}, {"taro", "hanako"}),
+        ({"name_kana": "やま", "birth_year": 1980, "sex": 2}, {"hanako"}),
+        (
+            {"name_kana": "ヤマ", "birth_year": 1980, "include_removed": True},
+            {"taro", "hanako", "saburo"},
+        ),
+        # On 2024-01-01 三郎 still lived here: his closed row is found, not his 除票.
+        (
+            {"name_kana": "ヤマ", "birth_year": 1980, "as_of": date(2024, 1, 1)},
+            {"taro", "hanako", "saburo"},
+        ),
+        ({"name_kana": "ハナ", "birth_year": 1978}, {"takahashi_old"}),
+        ({"name": "山田", "birth_year": 1980}, {"taro", "hanako"}),
+        ({"name": "髙橋", "birth_year": 1975}, {"takahashi"}),  # 高橋 一郎, 異体字 folded
+        ({"name": "金田", "birth_date": date(1988, 4, 4)}, {"kim"}),  # 通称
+        ({"name": "山田", "name_kana": "ハナ", "birth_year": 1980}, {"hanako"}),
+    ],
+)
+def test_a_short_name_with_a_birth_date_or_year(
+    rt: Runtime, town: Town, criteria: dict[str, object], expected: set[str]
+) -> None:
+    assert set(ids(search(rt, **criteria))) == {getattr(town, k) for k in expected}
+
+
+def test_the_page_is_cut_after_the_addressee_number_orders_equal_matches(rt: Runtime) -> None:
+    b = Registry(rt)
+    place = b.address("架空町", "9番地")
+    twins = [
+        b.person("架空 双子", "カクウ フタゴ", birth_date=date(2001, 2, 3), sex=1, address_id=place)
+        for _ in range(3)
+    ]
+    criteria = SearchCriteria(name_kana="カクウフタゴ", birth_year=2001)
+    full = queries.search_residents(rt.uow(), clerk(), criteria)
+    assert set(ids(full)) == set(twins) and full.total == 3
+    numbers = [r.addressee_no for r in full.rows]
+    assert numbers == sorted(numbers)  # equal on every other order key
+    for limit in (1, 2):
+        page = queries.search_residents(rt.uow(), clerk(), criteria, limit=limit)
+        assert (page.total, ids(page), page.truncated) == (3, ids(full)[:limit], True)
+
+
 # -- 除票 and past dates ------------------------------------------------------------------
 
 
 def test_removed_records_only_when_asked_or_as_of_when_resident(rt: Runtime, town: Town) -> None:
     assert town.saburo not in ids(search(rt, name_kana="ヤマダサブロウ", birth_year=1980))
-    # The exact match comes first; ヤマダタロウ follows as a trigram-similar name.
     asked = search(rt, name_kana="ヤマダサブロウ", birth_year=1980, include_removed=True)
-    assert (asked.rows[0].resident_id, asked.rows[0].removed) == (town.saburo, True)
+    assert [(r.resident_id, r.removed) for r in asked.rows] == [(town.saburo, True)]
     back_then = search(rt, name_kana="ヤマダサブロウ", birth_year=1980, as_of=date(2024, 1, 1))
-    assert (back_then.rows[0].resident_id, back_then.rows[0].removed) == (town.saburo, False)
+    assert [(r.resident_id, r.removed) for r in back_then.rows] == [(town.saburo, False)]
     assert back_then.as_of == date(2024, 1, 1)
     # Before anyone moved in there was nobody to find.
     assert search(rt, name_kana="ヤマダ", birth_year=1980, as_of=date(2009, 1, 1)).total == 0

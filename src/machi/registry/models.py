@@ -402,6 +402,19 @@ class ResidentVersion(Base):
         Index("ix_resident_version_household_id", "household_id"),
         Index("ix_resident_version_address_id", "address_id"),
         Index("ix_resident_version_birth_date", "birth_date"),
+        # 4情報 search, a name too short for trigrams with 生年(月日): index-only (0008).
+        Index(
+            "ix_resident_version_live_birth_names",
+            "birth_date",
+            postgresql_include=[
+                "name_kana_key",
+                "alias_name_kana_key",
+                "name_key",
+                "alias_name_key",
+                "id",
+            ],
+            postgresql_where=text("superseded_at IS NULL"),
+        ),
         Index(
             "ix_resident_version_residence_card_no",
             "residence_card_no",
