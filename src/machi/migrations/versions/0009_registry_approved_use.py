@@ -12,17 +12,11 @@ the run that relies on it sets ``used_at`` in its own transaction: one approval,
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0009_registry_approved_use"
-down_revision = (
-    "0008_registry_search_speed"
-    if (Path(__file__).parent / "0008_registry_search_speed.py").exists()
-    else "0007_registry_closed_at"
-)
+down_revision = "0008_registry_search_speed"
 branch_labels = None
 depends_on = None
 
