@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from machi.core.calendar import (
     EARLIEST_DATE,
     LATEST_DATE,
+    age_on,
     is_business_day,
     next_business_day,
 )
@@ -144,3 +145,38 @@ def test_business_day_is_weekday_outside_closure(d: date) -> None:
     if is_business_day(d):
         assert d.weekday() < 5
         assert (d.month, d.day) not in {(12, 29), (12, 30), (12, 31), (1, 1), (1, 2), (1, 3)}
+
+
+@pytest.mark.parametrize(
+    ("birth", "on", "age"),
+    [
+        # The new age holds from the birthday (the year ends with the day before).
+        (date(2000, 4, 2), date(2001, 4, 1), 0),
+        (date(2000, 4, 2), date(2001, 4, 2), 1),
+        # 早生まれ: born 1 April, a year older on 1 April.
+        (date(2019, 4, 1), date(2026, 3, 31), 6),
+        (date(2019, 4, 1), date(2026, 4, 1), 7),
+        # 29 February: in a common year the year ends with 28 February (民法第143条第2項
+        # ただし書), so the new age holds from 1 March.
+        (date(2000, 2, 29), date(2001, 2, 28), 0),
+        (date(2000, 2, 29), date(2001, 3, 1), 1),
+        (date(2000, 2, 29), date(2004, 2, 29), 4),
+        (date(1926, 12, 25), date(2026, 12, 24), 99),
+        (date(1926, 12, 25), date(2026, 12, 25), 100),
+    ],
+)
+def test_age_on_worked_examples(birth: date, on: date, age: int) -> None:
+    assert age_on(birth, on) == age
+
+
+@given(st.dates(date(1900, 1, 1), date(2100, 12, 31)), st.integers(0, 120))
+def test_age_increases_by_one_each_birthday(birth: date, years: int) -> None:
+    try:
+        anniversary = birth.replace(year=birth.year + years)
+    except ValueError:  # 29 February in a common year: the new age holds from 1 March
+        anniversary = date(birth.year + years, 3, 1)
+    if anniversary.year > 9998:
+        return
+    assert age_on(birth, anniversary) == years
+    if years:
+        assert age_on(birth, anniversary - timedelta(days=1)) == years - 1

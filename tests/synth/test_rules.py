@@ -11,9 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from machi.core.calendar import age_on
 from machi.core.numbers import is_valid_individual_number
 from machi.synth import rules
-from machi.synth.rules import AreaBatch, TownPlan, age_on, generate_town, individual_number_for
+from machi.synth.rules import AreaBatch, TownPlan, generate_town, individual_number_for
 
 AS_OF = date(2025, 6, 1)
 FULL_WIDTH_KANA = re.compile(r"^[ァ-ヴー]+(\u3000[ァ-ヴー]+)*$")

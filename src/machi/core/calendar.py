@@ -32,7 +32,7 @@ from functools import cache
 
 import holidays
 
-__all__ = ["EARLIEST_DATE", "LATEST_DATE", "is_business_day", "next_business_day"]
+__all__ = ["EARLIEST_DATE", "LATEST_DATE", "age_on", "is_business_day", "next_business_day"]
 
 EARLIEST_DATE = date(1992, 5, 1)
 LATEST_DATE = date(2099, 12, 31)
@@ -79,3 +79,12 @@ def next_business_day(d: date) -> date:
             raise ValueError(f"{LATEST_DATE.isoformat()}より後の開庁日は判定できません")
         current += _ONE_DAY
     return current
+
+
+def age_on(birth: date, on: date) -> int:
+    """Age in completed years during the day ``on`` (年齢計算ニ関スル法律 with 民法第143条:
+    a year of age is completed at the end of the day before the birthday, so the new age
+    holds from the birthday itself). Someone born on 29 February completes the year at the
+    end of 28 February (第143条第2項ただし書) and so is the new age from 1 March in common
+    years. PostgreSQL's ``age(on, birth)`` counts the same way (registry statistics use it)."""
+    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))

@@ -1478,3 +1478,139 @@ def protection_measures(
         )
         uow.commit()
     return views
+
+
+# =======================================================================================
+# population_statistics (住民基本台帳人口; REG-CTRL-34)
+# Appended section: its imports stay here so the section reads and moves as one piece.
+# =======================================================================================
+
+__all__ += ["AgeBandCount", "PopulationStatistics", "TownCount", "population_statistics"]
+
+# 5-year bands, the last open (100歳以上), as 住民基本台帳に基づく人口 tables print them.
+AGE_BAND_YEARS = 5
+LAST_AGE_BAND = 100
+
+
+@dataclass(frozen=True, slots=True)
+class TownCount:
+    """One 町字 (or the whole municipality): 世帯数 and persons by sex, foreign residents
+    among them. Counts only: nothing here names, numbers or locates a person."""
+
+    town_area_code: str
+    town_area_name: str
+    households: int
+    male: int
+    female: int
+    foreign_male: int
+    foreign_female: int
+
+    @property
+    def total(self) -> int:
+        return self.male + self.female
+
+
+@dataclass(frozen=True, slots=True)
+class AgeBandCount:
+    lowest_age: int  # 0, 5, …, 100 (100歳以上)
+    male: int
+    female: int
+
+    @property
+    def label(self) -> str:
+        if self.lowest_age >= LAST_AGE_BAND:
+            return f"{LAST_AGE_BAND}歳以上"
+        return f"{self.lowest_age}〜{self.lowest_age + AGE_BAND_YEARS - 1}歳"
+
+
+@dataclass(frozen=True, slots=True)
+class PopulationStatistics:
+    as_of: date
+    towns: tuple[TownCount, ...]
+    total: TownCount
+    age_bands: tuple[AgeBandCount, ...]
+
+
+@authorised(Permission.REGISTRY_STATISTICS)
+def population_statistics(
+    uow: UnitOfWork, actor: Actor, *, as_of: date | None = None
+) -> PopulationStatistics:
+    """住民基本台帳に基づく人口 as of ``as_of`` (default: the business date): residents in
+    force that day (除票 and later 転入 excluded) by 町字 and sex, with 世帯数 and foreign
+    residents, and by 5-year age band (age during that day: ``core.calendar.age_on``,
+    PostgreSQL's ``age()`` counting alike). Two aggregate queries; only counts leave them
+    (REG-CTRL-34: statistics never identify a person), and the audit row names no one.
+
+    Every 町字 in the master is listed, with zeros where nobody lives, so an empty cell is
+    not a sign that someone is missing. Exact counts, small ones included, as the monthly
+    住基人口 tables publish them; a finer cross-tabulation (町字 × age) is deliberately not
+    offered, since there a 1 can point at one person."""
+    with uow:
+        on = as_of if as_of is not None else uow.clock.business_date()
+        rv = ResidentVersion
+        live = and_(~rv.removed, _in_force(rv, on, None))
+        male = rv.sex == 1
+        female = rv.sex == 2
+        per_town = (
+            select(
+                Address.town_area_id.label("town_area_id"),
+                func.count(func.distinct(rv.household_id)).label("households"),
+                func.count().filter(male).label("male"),
+                func.count().filter(female).label("female"),
+                func.count().filter(and_(male, rv.foreign_resident)).label("foreign_male"),
+                func.count().filter(and_(female, rv.foreign_resident)).label("foreign_female"),
+            )
+            .join(Address, Address.id == rv.address_id)
+            .where(live)
+            .group_by(Address.town_area_id)
+            .subquery()
+        )
+        town_rows = uow.session.execute(
+            select(
+                TownArea.code,
+                TownArea.name,
+                func.coalesce(per_town.c.households, 0),
+                func.coalesce(per_town.c.male, 0),
+                func.coalesce(per_town.c.female, 0),
+                func.coalesce(per_town.c.foreign_male, 0),
+                func.coalesce(per_town.c.foreign_female, 0),
+            )
+            .outerjoin(per_town, per_town.c.town_area_id == TownArea.id)
+            .order_by(TownArea.code)
+        ).all()
+        years = func.extract("year", func.age(literal(on), rv.birth_date))
+        band = func.least(func.floor(years / AGE_BAND_YEARS) * AGE_BAND_YEARS, LAST_AGE_BAND).label(
+            "band"
+        )
+        age_rows = uow.session.execute(
+            select(
+                band,
+                func.count().filter(male),
+                func.count().filter(female),
+            )
+            .where(live)
+            .group_by(band)
+        ).all()
+        audit.record(
+            uow,
+            actor,
+            action="registry.population_statistics",
+            detail={"as_of": on.isoformat(), **_flags(as_of_given=as_of is not None)},
+        )
+        uow.commit()
+    towns = tuple(TownCount(str(r[0]), str(r[1]), *map(int, r[2:])) for r in town_rows)
+    counted = {int(r[0]): (int(r[1]), int(r[2])) for r in age_rows}
+    bands = tuple(
+        AgeBandCount(lowest, *counted.get(lowest, (0, 0)))
+        for lowest in range(0, LAST_AGE_BAND + 1, AGE_BAND_YEARS)
+    )
+    total = TownCount(
+        "",
+        "計",
+        sum(t.households for t in towns),
+        sum(t.male for t in towns),
+        sum(t.female for t in towns),
+        sum(t.foreign_male for t in towns),
+        sum(t.foreign_female for t in towns),
+    )
+    return PopulationStatistics(on, towns, total, bands)

@@ -76,6 +76,26 @@ def _identification(
     )
 
 
+# -- 人口統計 (REG-CTRL-34) ------------------------------------------------------------------
+
+
+@router.get(
+    "/statistics",
+    response_class=HTMLResponse,
+    openapi_extra=declares("registry.population_statistics"),
+)
+def statistics_page(
+    request: Request, actor: StaffActor, as_of: Annotated[str, Query(max_length=20)] = ""
+) -> HTMLResponse:
+    rt = runtime(request)
+    try:
+        on = _optional_date(as_of, "基準日")
+        stats = queries.population_statistics(rt.uow(), actor, as_of=on)
+    except DomainError as e:
+        return _page(request, "statistics.html", e.http_status, stats=None, error=e.message)
+    return _page(request, "statistics.html", stats=stats)
+
+
 # -- search --------------------------------------------------------------------------------
 
 

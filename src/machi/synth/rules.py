@@ -125,12 +125,6 @@ def sample_age(rng: random.Random, lo: int, hi: int) -> int:
     return min(max(age, lo), hi)
 
 
-def age_on(birth: date, on: date) -> int:
-    """Age in completed years (年齢計算ニ関スル法律: the day before the birthday counts, which
-    makes no difference at day granularity except for 29 February, ignored here)."""
-    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
-
-
 def fiscal_year_of(d: date) -> int:
     """The 年度 (April to March) containing ``d``."""
     return d.year if d.month >= 4 else d.year - 1
