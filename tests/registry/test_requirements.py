@@ -550,10 +550,11 @@ def test_reg_ctrl_29_a_search_needs_two_items_besides_sex(rt: Runtime, lots: lis
     assert [r.name for r in found.rows] == ["架空 太郎"]
 
 
-def test_reg_ctrl_30_search_keys_are_the_four_items_and_the_number_alone(
+def test_reg_ctrl_30_search_keys_are_the_four_items_the_code_alone_and_the_number_alone(
     rt: Runtime, lots: list[int]
 ) -> None:
-    # No free-text search: the criteria are the 4情報 (with 除票 on request) and no more.
+    # No free-text search: the criteria are the 4情報 (with 除票 on request), the 住民票コード
+    # and no more.
     assert {f.name for f in fields(SearchCriteria)} == {
         "name",
         "name_kana",
@@ -562,8 +563,31 @@ def test_reg_ctrl_30_search_keys_are_the_four_items_and_the_number_alone(
         "address",
         "sex",
         "include_removed",
+        "resident_record_code",
     }
+    coded = person("架空 符号", name_kana="カクウ フゴウ", resident_record_code="12345678901")
+    (holder,) = services.move_in(
+        rt.uow(), CLERK, move_in_cmd(lots, coded, address_id=lots[3])
+    ).resident_ids
     head = family(rt, lots).resident_ids[0]
+    # 住民票コード alone is a complete search and finds exactly its holder; written in
+    # full-width digits too.
+    for typed in ("12345678901", "１２３４５６７８９０１"):
+        found = queries.search_residents(
+            rt.uow(), CLERK, SearchCriteria(resident_record_code=typed)
+        )
+        assert [r.resident_id for r in found.rows] == [holder]
+    nobody = queries.search_residents(
+        rt.uow(), CLERK, SearchCriteria(resident_record_code="12345678902")
+    )
+    assert nobody.rows == ()
+    with pytest.raises(DomainError) as bad:
+        queries.search_residents(rt.uow(), CLERK, SearchCriteria(resident_record_code="1234"))
+    assert bad.value.field == "resident_record_code"
+    # The audit row names the criterion, never the code.
+    last = audits(rt, "registry.search_residents")[-2]
+    assert last.detail["criteria"] == ["resident_record_code"]
+    assert "12345678901" not in str(last.detail)
     n = number("50000000010")
     with rt.uow() as uow:
         vault.store_number(uow, CLERK, rt.keys, head, n)

@@ -54,7 +54,7 @@ class SearchOut(BaseModel):
 
 @router.get(
     "/residents",
-    summary="住民検索 (基本4情報; 性別以外の2項目以上)",
+    summary="住民検索 (基本4情報の性別以外の2項目以上、または住民票コード)",
     openapi_extra=declares("registry.search_residents"),
 )
 def search(
@@ -67,10 +67,12 @@ def search(
     address: Annotated[str | None, Query(max_length=100, pattern=PLAIN_TEXT)] = None,
     sex: Annotated[int | None, Query(ge=1, le=2)] = None,
     include_removed: bool = False,
+    resident_record_code: Annotated[str | None, Query(pattern=r"^[0-9]{11}$")] = None,
     limit: Annotated[int, Query(ge=1, le=queries.MAX_SEARCH_LIMIT)] = 50,
 ) -> SearchOut:
     rt = runtime(request)
     criteria = SearchCriteria(
+        resident_record_code=resident_record_code,
         name=name,
         name_kana=name_kana,
         birth_date=birth_date,

@@ -37,6 +37,7 @@ Decisions:
 from __future__ import annotations
 
 import re
+import unicodedata
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -358,7 +359,8 @@ class SearchCriteria:
     match); both also match the 通称. ``birth_date`` is exact, ``birth_year`` a 西暦 year
     (one or the other). ``address`` is part of 町字 + 番地 + 方書. ``sex`` is 1 男 / 2 女.
     A 除票 is listed only with ``include_removed``; a past ``as_of`` finds those who were
-    residents then."""
+    residents then. ``resident_record_code`` (11 digits, full-width accepted) alone is a
+    complete search."""
 
     name: str | None = None
     name_kana: str | None = None
@@ -367,6 +369,9 @@ class SearchCriteria:
     address: str | None = None
     sex: int | None = None
     include_removed: bool = False
+    # The current 住民票コード: enough on its own (REG-CTRL-30), like the 個人番号 for those
+    # who hold the number right (vault.find_subject_by_number).
+    resident_record_code: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -807,13 +812,18 @@ class _Keys:
     name_kana: str
     name: str
     address: str
+    resident_record_code: str
 
     @classmethod
     def of(cls, c: SearchCriteria) -> _Keys:
+        code = c.resident_record_code
         return cls(
             name_kana=normalize_kana(c.name_kana) if c.name_kana is not None else "",
             name=normalize_name(c.name) if c.name is not None else "",
             address=normalize_name(c.address) if c.address is not None else "",
+            resident_record_code=(
+                "" if code is None else unicodedata.normalize("NFKC", code).replace(" ", "")
+            ),
         )
 
 
@@ -826,7 +836,11 @@ def _check_criteria(c: SearchCriteria, keys: _Keys, limit: int) -> list[str]:
         "birth_year": c.birth_year is not None,
         "address": bool(keys.address),
         "sex": c.sex is not None,
+        "resident_record_code": bool(keys.resident_record_code),
     }
+    code = keys.resident_record_code
+    if code and not (len(code) == 11 and code.isascii() and code.isdigit()):
+        raise _invalid("住民票コードは11桁の数字です。", "resident_record_code")
     if c.birth_date is not None and c.birth_year is not None:
         raise _invalid("生年月日と生年はどちらか一方を指定してください。", "birth_year")
     if c.birth_year is not None and not 1800 <= c.birth_year < date.max.year:
@@ -842,9 +856,9 @@ def _check_criteria(c: SearchCriteria, keys: _Keys, limit: int) -> list[str]:
         + (given["birth_date"] or given["birth_year"])
         + given["address"]
     )
-    if items < 2:
-        code = RegistryError.SEARCH_CRITERIA_INSUFFICIENT
-        raise DomainError(code, MESSAGES[code], field="criteria")
+    if items < 2 and not code:
+        error = RegistryError.SEARCH_CRITERIA_INSUFFICIENT
+        raise DomainError(error, MESSAGES[error], field="criteria")
     return [k for k, v in given.items() if v]
 
 
@@ -992,6 +1006,12 @@ def _filters(
         where.append(_normalised_address(rv).like(_like_contains(keys.address), escape="\\"))
     if c.sex is not None:
         where.append(rv.sex == c.sex)
+    if keys.resident_record_code:
+        # resident.resident_record_code is the current code (unique index): one row.
+        holder = select(Resident.id).where(
+            Resident.resident_record_code == keys.resident_record_code
+        )
+        where.append(rv.resident_id.in_(holder.scalar_subquery()))
     short = [m.literal for m in names if not m.fuzzy]
     if short and _born(c):
         ids = select(rv.id).where(rv.superseded_at.is_(None), *_born(c), *short)

@@ -111,8 +111,10 @@ def search_page(
     address: Annotated[str, Query(max_length=100, pattern=PLAIN_TEXT)] = "",
     sex: Annotated[str, Query(max_length=1)] = "",
     include_removed: bool = False,
+    resident_record_code: Annotated[str, Query(max_length=20)] = "",
 ) -> HTMLResponse:
     form = {
+        "resident_record_code": resident_record_code,
         "name": name,
         "name_kana": name_kana,
         "birth_date": birth_date,
@@ -120,7 +122,7 @@ def search_page(
         "sex": sex,
         "include_removed": include_removed,
     }
-    if not any((name, name_kana, birth_date, address)):
+    if not any((name, name_kana, birth_date, address, resident_record_code.strip())):
         return _page(request, "search.html", form=form, result=None)
     rt = runtime(request)
     try:
@@ -139,6 +141,7 @@ def search_page(
             address=address or None,
             sex=int(sex) if sex in ("1", "2") else None,
             include_removed=include_removed,
+            resident_record_code=resident_record_code.strip() or None,
         )
         result = queries.search_residents(rt.uow(), actor, criteria)
     except DomainError as e:
