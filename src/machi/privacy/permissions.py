@@ -55,6 +55,7 @@ class Permission(StrEnum):
     REGISTRY_BULK_LOAD = "registry.bulk_load"  # CSV import / bulk 異動 / town import
     REGISTRY_EXPORT = "registry.export"  # CSV export (a bulk export of personal data)
     REGISTRY_STATISTICS = "registry.statistics"  # 人口統計: counts only (REG-CTRL-34)
+    REGISTRY_BROWSING = "registry.browsing"  # 閲覧 of the 4 items, on an approved 申出
 
 
 # Where each permission may be exercised. A permission missing here is usable nowhere.
@@ -76,6 +77,7 @@ PERMISSION_AFFAIRS: dict[Permission, frozenset[Affair]] = {
     Permission.REGISTRY_BULK_LOAD: frozenset({Affair.JUKI, Affair.ADMIN}),
     Permission.REGISTRY_EXPORT: frozenset({Affair.JUKI, Affair.ADMIN}),
     Permission.REGISTRY_STATISTICS: frozenset({Affair.JUKI}),
+    Permission.REGISTRY_BROWSING: frozenset({Affair.JUKI}),
 }
 
 

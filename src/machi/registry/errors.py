@@ -53,6 +53,7 @@ class RegistryError(StrEnum):
     APPROVAL_NOT_USABLE = "registry.approval_not_usable"
     LEGAL_BASIS_MISMATCH = "registry.legal_basis_mismatch"
     PURPOSE_REQUIRED = "registry.purpose_required"
+    BROWSING_SCOPE_INVALID = "registry.browsing_scope_invalid"
     # 支援措置
     PROTECTION_MEASURE_BLOCKS_ISSUANCE = "registry.protection_measure_blocks_issuance"
     PROTECTION_MEASURE_BLOCKS_BROWSING = "registry.protection_measure_blocks_browsing"
@@ -171,6 +172,9 @@ MESSAGES: dict[RegistryError, str] = {
     ),
     RegistryError.LEGAL_BASIS_MISMATCH: "請求者の種別と法令上の根拠が合っていません。",
     RegistryError.PURPOSE_REQUIRED: "利用目的と請求者を入力してください。",
+    RegistryError.BROWSING_SCOPE_INVALID: (
+        "閲覧の範囲 (町字、年齢の範囲、性別) を正しく指定してください。"
+    ),
     RegistryError.PROTECTION_MEASURE_BLOCKS_ISSUANCE: (
         "支援措置の対象者が含まれるため交付できません。支援措置の担当者に確認してください。"
     ),

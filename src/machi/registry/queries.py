@@ -1244,9 +1244,25 @@ _REQUESTER_LABELS = {
 }
 
 
+def _scope_text(scope: dict[str, Any]) -> str:
+    ages = (scope.get("min_age"), scope.get("max_age"))
+    sex = SEX_LABELS.get(scope.get("sex") or 0, "男女")
+    age = "全年齢" if ages == (None, None) else f"{ages[0] or 0}〜{ages[1] or ''}歳"
+    return f"町字 {'、'.join(scope['town_area_codes'])}・{age}・{sex}"
+
+
 def _request_items(action: str, payload: dict[str, Any]) -> tuple[tuple[str, str], ...]:
     """The request's facts for the approver: the kind of request, who asks, on which
-    provision, for what (REG-CTRL-10), or the export's purpose (REG-CTRL-36)."""
+    provision, for what (REG-CTRL-10), the export's purpose (REG-CTRL-36), or what a 閲覧
+    may show (REG-CTRL-09)."""
+    if action == rules.ApprovedUse.BROWSING:
+        return (
+            ("種別", "住民基本台帳の一部の写しの閲覧"),
+            ("申出者", payload["requester"]),
+            ("法令上の根拠", rules.BrowsingBasis(payload["legal_basis"]).label),
+            ("利用目的", payload["purpose"]),
+            ("閲覧の範囲", _scope_text(payload["scope"])),
+        )
     if action == rules.ApprovedUse.BULK_EXPORT:
         return (("種別", "一括出力"), ("利用目的", payload["purpose"]))
     if action == rules.ApprovedUse.DISCLOSURE:
@@ -1634,3 +1650,113 @@ def population_statistics(
         sum(t.foreign_female for t in towns),
     )
     return PopulationStatistics(on, towns, total, bands)
+
+
+# =======================================================================================
+# browsing_list (住民基本台帳の一部の写しの閲覧; REG-CTRL-09, OQ-14)
+# =======================================================================================
+
+__all__ += ["BrowsingList", "BrowsingRow", "browsing_list"]
+
+
+@dataclass(frozen=True, slots=True)
+class BrowsingRow:
+    """The four items of 法第11条 / 第11条の2 and nothing else: no 宛名番号, no id."""
+
+    name: str
+    birth_date: date
+    sex: int
+    address: str
+
+    @property
+    def sex_label(self) -> str:
+        return SEX_LABELS.get(self.sex, "")
+
+
+@dataclass(frozen=True, slots=True)
+class BrowsingList:
+    approval_id: int
+    as_of: date
+    scope: rules.BrowsingScope
+    rows: tuple[BrowsingRow, ...]
+
+
+@authorised(Permission.REGISTRY_BROWSING)
+def browsing_list(uow: UnitOfWork, actor: Actor, approval_id: int) -> BrowsingList:
+    """What an approved 閲覧 shows, as of the business date: residents of the scope recorded
+    on the 申出 (never a scope the caller passes; REG-CTRL-09), 氏名・生年月日・性別・住所
+    only, in address order rather than by name (OQ-14), without anyone under a 支援措置
+    that covers 閲覧 (OQ-02). An approval serves the viewing for as long as it takes, so it
+    is not consumed; every viewing is audited with the persons shown."""
+    with uow:
+        request = uow.session.get(PendingApproval, approval_id)
+        rules.check_approval_use(
+            use=rules.ApprovedUse.BROWSING,
+            action=None if request is None else request.action,
+            status=None if request is None else request.status,
+            used=False,
+            covered=(),
+            wanted=(),
+        )
+        assert request is not None
+        recorded = request.payload["scope"]
+        scope = rules.BrowsingScope(
+            tuple(recorded["town_area_codes"]),
+            recorded["min_age"],
+            recorded["max_age"],
+            recorded["sex"],
+        )
+        on = uow.clock.business_date()
+        rv = ResidentVersion
+        pm = ProtectionMeasure
+        age = func.extract("year", func.age(literal(on), rv.birth_date))
+        where = [
+            ~rv.removed,
+            _in_force(rv, on, None),
+            TownArea.code.in_(scope.town_area_codes),
+            ~exists().where(
+                pm.resident_id == rv.resident_id,
+                pm.valid_from <= on,
+                or_(pm.ended_on.is_(None), pm.ended_on > on),
+                literal(rules.ProtectedUse.BROWSING.value) == any_(pm.scope),
+            ),
+        ]
+        if scope.min_age is not None:
+            where.append(age >= scope.min_age)
+        if scope.max_age is not None:
+            where.append(age <= scope.max_age)
+        if scope.sex is not None:
+            where.append(rv.sex == scope.sex)
+        found = uow.session.execute(
+            select(
+                rv.resident_id,
+                rv.name,
+                rv.birth_date,
+                rv.sex,
+                TownArea.name,
+                Address.lot,
+                rv.building,
+            )
+            .join(Address, Address.id == rv.address_id)
+            .join(TownArea, TownArea.id == Address.town_area_id)
+            .where(*where)
+            .order_by(TownArea.code, Address.id, rv.building, rv.household_id, rv.display_order)
+        ).all()
+        rows = tuple(
+            BrowsingRow(
+                r.name,
+                r.birth_date,
+                r.sex,
+                _address_text(r[4], r.lot) + (f" {r.building}" if r.building else ""),
+            )
+            for r in found
+        )
+        audit.record(
+            uow,
+            actor,
+            action="registry.browsing_list",
+            subjects=[r.resident_id for r in found],
+            detail={"approval_id": approval_id, "count": len(rows)},
+        )
+        uow.commit()
+    return BrowsingList(approval_id, on, scope, rows)

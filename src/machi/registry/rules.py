@@ -1129,6 +1129,7 @@ class ApprovedUse(StrEnum):
 
     DISCLOSURE = "registry.disclosure_request"  # 公用請求・第三者請求 (法第12条の2, 第12条の3)
     BULK_EXPORT = "registry.bulk_export"  # 一括出力 (seed 000 §III 3, seed 001 §III(2) 3)
+    BROWSING = "registry.browsing_request"  # 閲覧 (法第11条, 第11条の2), viewed within its scope
 
 
 class LegalBasis(StrEnum):
@@ -1152,6 +1153,64 @@ _LEGAL_BASIS_LABELS = {
     LegalBasis.OTHER_LEGITIMATE: "住基法第12条の3第1項第3号（その他正当な理由）",
     LegalBasis.PROFESSIONAL: "住基法第12条の3第2項（特定事務受任者の職務上請求）",
 }
+
+
+class BrowsingBasis(StrEnum):
+    """The provision a 閲覧 (住民基本台帳の一部の写しの閲覧) relies on."""
+
+    PUBLIC_AGENCY = "art11"  # 第11条第1項: 国又は地方公共団体の機関の請求
+    SURVEY = "art11_2_1_1"  # 第11条の2第1項第1号: 公益性が高い調査研究 (統計・世論・学術)
+    COMMUNITY = "art11_2_1_2"  # 同項第2号: 公共的団体の地域住民の福祉の向上に寄与する活動
+    RESIDENCE_CHECK = "art11_2_1_3"  # 同項第3号: 営利以外の目的の居住関係の確認 (市町村長が定める)
+
+    @property
+    def label(self) -> str:
+        return _BROWSING_BASIS_LABELS[self]
+
+
+_BROWSING_BASIS_LABELS = {
+    BrowsingBasis.PUBLIC_AGENCY: "住基法第11条第1項（国又は地方公共団体の機関）",
+    BrowsingBasis.SURVEY: "住基法第11条の2第1項第1号（公益性の高い調査研究）",
+    BrowsingBasis.COMMUNITY: "住基法第11条の2第1項第2号（公共的団体の地域福祉活動）",
+    BrowsingBasis.RESIDENCE_CHECK: "住基法第11条の2第1項第3号（営利以外の目的の居住関係の確認）",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class BrowsingScope:
+    """What a 閲覧 may show, fixed on its 申出 and approved with it (REG-CTRL-09): the
+    residents of these 町字, optionally of an age range (age on the day of viewing) and one
+    sex, as surveys usually ask ("20〜69歳の男女")."""
+
+    town_area_codes: tuple[str, ...]
+    min_age: int | None = None
+    max_age: int | None = None
+    sex: int | None = None
+
+
+def check_browsing_request(scope: BrowsingScope, requester: str, purpose: str) -> None:
+    """法第11条の2第2項: the 申出 states who, for what, and what is to be viewed."""
+    if not requester.strip() or not purpose.strip():
+        raise _fail(RegistryError.PURPOSE_REQUIRED, "purpose")
+    if not scope.town_area_codes:
+        raise _fail(RegistryError.BROWSING_SCOPE_INVALID, "town_area_codes")
+    low = 0 if scope.min_age is None else scope.min_age
+    high = 150 if scope.max_age is None else scope.max_age
+    if not 0 <= low <= high <= 150:
+        raise _fail(RegistryError.BROWSING_SCOPE_INVALID, "min_age")
+    if scope.sex not in (None, 1, 2):
+        raise _fail(RegistryError.BROWSING_SCOPE_INVALID, "sex")
+
+
+def in_browsing_scope(scope: BrowsingScope, *, town_area_code: str, age: int, sex: int) -> bool:
+    """Whether a resident may appear in the 閲覧 of ``scope`` (the SQL in
+    ``queries.browsing_list`` is this predicate)."""
+    return (
+        town_area_code in scope.town_area_codes
+        and (scope.min_age is None or age >= scope.min_age)
+        and (scope.max_age is None or age <= scope.max_age)
+        and (scope.sex is None or sex == scope.sex)
+    )
 
 
 def needs_approval(requester_type: RequesterType) -> bool:

@@ -106,6 +106,8 @@ from machi.registry.models import (
 )
 from machi.registry.rules import (
     ApprovedUse,
+    BrowsingBasis,
+    BrowsingScope,
     ChangeReason,
     ForeignResidentClass,
     HouseholdMember,
@@ -120,6 +122,7 @@ from machi.synth.rules import individual_number_for
 
 __all__ = [
     "Birth",
+    "BrowsingRequest",
     "BulkExportRequest",
     "CardBasedMoveIn",
     "Death",
@@ -164,6 +167,7 @@ __all__ = [
     "register_protection_measure",
     "reject_ex_officio",
     "reject_request",
+    "request_browsing",
     "request_bulk_export",
     "request_disclosure",
     "request_ex_officio",
@@ -2832,6 +2836,62 @@ def request_bulk_export(uow: UnitOfWork, actor: Actor, cmd: BulkExportRequest) -
         (),
         {"kind": "bulk_export", "purpose": cmd.purpose.strip()},
         {},
+        staff,
+    )
+
+
+@dataclass(frozen=True, repr=False)
+class BrowsingRequest(_Redacted):
+    """閲覧の申出 / 請求 (法第11条, 第11条の2): who, on which provision, for what, and the
+    scope to be viewed. Viewed only once a second person approves it, and then only within
+    that scope (``queries.browsing_list``; REG-CTRL-09)."""
+
+    legal_basis: BrowsingBasis
+    requester: str
+    purpose: str
+    scope: BrowsingScope
+    identification: Identification | None = None
+
+
+@authorised(Permission.REGISTRY_BROWSING)
+def request_browsing(uow: UnitOfWork, actor: Actor, cmd: BrowsingRequest) -> int:
+    """受付 of a 閲覧: the scope's 町字 must be in the address master; the request row keeps
+    申出者, 利用目的, the provision and the scope for the approver and for the viewing.
+    Returns the approval's id (承認番号)."""
+    staff = _staff_id(uow, actor, Permission.REGISTRY_BROWSING, "registry.request_browsing")
+    rules.check_browsing_request(cmd.scope, cmd.requester, cmd.purpose)
+    checked = rules.check_identification(cmd.identification)
+    codes = sorted(set(cmd.scope.town_area_codes))
+    with uow:
+        known = uow.session.scalar(
+            select(func.count()).select_from(TownArea).where(TownArea.code.in_(codes))
+        )
+    if known != len(codes):
+        raise _error(RegistryError.BROWSING_SCOPE_INVALID, "town_area_codes")
+    scope = {
+        "town_area_codes": codes,
+        "min_age": cmd.scope.min_age,
+        "max_age": cmd.scope.max_age,
+        "sex": cmd.scope.sex,
+    }
+    detail = {
+        "legal_basis": cmd.legal_basis.value,
+        "scope": scope,
+        **rules.identification_detail(checked),
+    }
+    return _request(
+        uow,
+        actor,
+        "registry.request_browsing",
+        ApprovedUse.BROWSING,
+        (),
+        {
+            "kind": "browsing_request",
+            **detail,
+            "requester": cmd.requester.strip(),
+            "purpose": cmd.purpose.strip(),
+        },
+        detail,
         staff,
     )
 

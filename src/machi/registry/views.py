@@ -76,6 +76,84 @@ def _identification(
     )
 
 
+# -- 閲覧 (REG-CTRL-09) ----------------------------------------------------------------------
+
+
+def _browsing_page(request: Request, status: int = 200, **ctx: Any) -> HTMLResponse:
+    rt = runtime(request)
+    ctx.setdefault("form", {})
+    return _page(
+        request,
+        "browsing.html",
+        status,
+        bases=list(rules.BrowsingBasis),
+        towns=queries.town_areas(rt.uow(), ctx.pop("actor")),
+        **ctx,
+    )
+
+
+@router.get("/browsing", response_class=HTMLResponse, openapi_extra=declares("registry.town_areas"))
+def browsing_form(request: Request, actor: StaffActor) -> HTMLResponse:
+    return _browsing_page(request, actor=actor)
+
+
+@router.post(
+    "/browsing", response_class=HTMLResponse, openapi_extra=declares("registry.request_browsing")
+)
+def request_browsing(
+    request: Request,
+    actor: StaffActor,
+    legal_basis: Text = "",
+    requester: Text = "",
+    purpose: Text = "",
+    town_area_codes: Annotated[list[str], Form()] = [],  # noqa: B006 — FastAPI copies it
+    min_age: Annotated[str, Form(max_length=3)] = "",
+    max_age: Annotated[str, Form(max_length=3)] = "",
+    sex: Annotated[str, Form(max_length=1)] = "",
+    applicant: Text = "self",
+    identity_documents: Documents = [],  # noqa: B006 — FastAPI copies form defaults
+    power_of_attorney: Annotated[bool, Form()] = False,
+) -> HTMLResponse:
+    """閲覧の申出 受付: kept for a second person's 決裁; the list is shown on
+    /registry/browsing/{承認番号} only after it, and only within the scope given here."""
+    rt = runtime(request)
+    form = {"legal_basis": legal_basis, "requester": requester, "purpose": purpose}
+    try:
+        cmd = services.BrowsingRequest(
+            legal_basis=rules.BrowsingBasis(legal_basis),
+            requester=requester,
+            purpose=purpose,
+            scope=rules.BrowsingScope(
+                tuple(town_area_codes),
+                int(min_age) if min_age.strip() else None,
+                int(max_age) if max_age.strip() else None,
+                int(sex) if sex.strip() else None,
+            ),
+            identification=_identification(applicant, identity_documents, power_of_attorney),
+        )
+        approval_id = services.request_browsing(rt.uow(), actor, cmd)
+    except ValueError:
+        message = "法令上の根拠と閲覧の範囲 (年齢は数字) を正しく入力してください。"
+        return _browsing_page(request, 422, actor=actor, form=form, error=message)
+    except DomainError as e:
+        return _browsing_page(request, e.http_status, actor=actor, form=form, error=e.message)
+    return _browsing_page(request, actor=actor, received=approval_id)
+
+
+@router.get(
+    "/browsing/{approval_id}",
+    response_class=HTMLResponse,
+    openapi_extra=declares("registry.browsing_list"),
+)
+def browsing_list(request: Request, approval_id: int, actor: StaffActor) -> HTMLResponse:
+    rt = runtime(request)
+    try:
+        listed = queries.browsing_list(rt.uow(), actor, approval_id)
+    except DomainError as e:
+        return _browsing_page(request, e.http_status, actor=actor, error=e.message)
+    return _page(request, "browsing_list.html", listed=listed)
+
+
 # -- 人口統計 (REG-CTRL-34) ------------------------------------------------------------------
 
 
