@@ -67,3 +67,46 @@ def test_protection_measures_access(rt: Runtime, lots: list[int]) -> None:  # no
         lambda actor, _i: queries.protection_measures(rt.uow(), actor, head),
         {("registry_supervisor", "juki")},
     )
+
+
+def test_reg_ctrl_33_the_list_of_residents_whose_issuance_is_stopped(
+    client: TestClient,
+    rt: Runtime,
+    lots: list[int],  # noqa: F811
+) -> None:
+    """発行停止者一覧: the residents with a 支援措置 in force on the day, soonest end first;
+    a measure ended, or not yet begun, is not listed."""
+    head, wife = family(rt, lots).resident_ids
+    _register(rt, wife)  # 2026-11-25 .. 2027-11-24
+    services.register_protection_measure(
+        rt.uow(),
+        SUPERVISOR,
+        services.ProtectionMeasureRequest(
+            applicant_id=head,
+            requested_on=date(2026, 11, 30),
+            valid_from=date(2026, 11, 30),
+            valid_until=date(2027, 5, 31),
+            scope=("resident_record_copy",),
+        ),
+    )
+    listed = queries.protected_residents(rt.uow(), SUPERVISOR)
+    assert [(v.resident_id, v.valid_until, v.scope) for v in listed] == [
+        (head, date(2027, 5, 31), ("住民票の写し等",)),
+        (wife, date(2027, 11, 24), ("閲覧", "住民票の写し等", "除票の写し等", "附票の写し等")),
+    ]
+    # On 2026-11-27 the husband's measure had not begun.
+    earlier = queries.protected_residents(rt.uow(), SUPERVISOR, on=date(2026, 11, 27))
+    assert [v.resident_id for v in earlier] == [wife]
+    sign_in(client, rt, enrol(rt, "sup33", (("registry_supervisor", "juki"),)))
+    page = client.get("/registry/protection")
+    assert page.status_code == 200 and "架空 花子" in page.text and "令和9年5月31日" in page.text
+
+
+def test_protected_residents_access(rt: Runtime, lots: list[int]) -> None:  # noqa: F811
+    privacy.load_roles(rt.uow(), Actor.operator())
+    assert_access(
+        rt,
+        "registry.protected_residents",
+        lambda actor, _i: queries.protected_residents(rt.uow(), actor),
+        {("registry_supervisor", "juki")},
+    )

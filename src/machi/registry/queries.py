@@ -1760,3 +1760,78 @@ def browsing_list(uow: UnitOfWork, actor: Actor, approval_id: int) -> BrowsingLi
         )
         uow.commit()
     return BrowsingList(approval_id, on, scope, rows)
+
+
+# =======================================================================================
+# protected_residents (発行停止者一覧; REG-CTRL-33)
+# =======================================================================================
+
+__all__ += ["ProtectedResidentView", "protected_residents"]
+
+_PROTECTED_USE_LABELS = {
+    rules.ProtectedUse.BROWSING.value: "閲覧",
+    rules.ProtectedUse.RESIDENT_RECORD_COPY.value: "住民票の写し等",
+    rules.ProtectedUse.REMOVED_RECORD_COPY.value: "除票の写し等",
+    rules.ProtectedUse.FAMILY_REGISTER_SUPPLEMENT_COPY.value: "附票の写し等",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ProtectedResidentView:
+    resident_id: uuid.UUID
+    addressee_no: int
+    name: str
+    valid_from: date
+    valid_until: date
+    provisional: bool
+    scope: tuple[str, ...]  # labels of what is blocked
+
+
+@authorised(Permission.REGISTRY_MANAGE_PROTECTION)
+def protected_residents(
+    uow: UnitOfWork, actor: Actor, *, on: date | None = None
+) -> list[ProtectedResidentView]:
+    """発行停止者一覧 (seed 004 §I-2 システム1 5; REG-CTRL-33): every resident with a 支援措置
+    in force on ``on`` (default: the business date), what it blocks and until when, by
+    宛名番号, for the 支援措置 staff to review expiries (a measure lapses only when ended,
+    rules.protection_decision). Audited with the persons listed."""
+    with uow:
+        day = on if on is not None else uow.clock.business_date()
+        pm = ProtectionMeasure
+        rv = ResidentVersion
+        rows = uow.session.execute(
+            select(
+                pm.resident_id,
+                Resident.addressee_no,
+                rv.name,
+                pm.valid_from,
+                pm.valid_until,
+                pm.provisional,
+                pm.scope,
+            )
+            .join(Resident, Resident.id == pm.resident_id)
+            .join(rv, and_(rv.resident_id == pm.resident_id, _in_force(rv, day, None)))
+            .where(pm.valid_from <= day, or_(pm.ended_on.is_(None), pm.ended_on > day))
+            .order_by(pm.valid_until, Resident.addressee_no)
+        ).all()
+        views = [
+            ProtectedResidentView(
+                r.resident_id,
+                r.addressee_no,
+                r.name,
+                r.valid_from,
+                r.valid_until,
+                r.provisional,
+                tuple(label for u, label in _PROTECTED_USE_LABELS.items() if u in r.scope),
+            )
+            for r in rows
+        ]
+        audit.record(
+            uow,
+            actor,
+            action="registry.protected_residents",
+            subjects=[v.resident_id for v in views],
+            detail={"count": len(views), **_flags(on_given=on is not None)},
+        )
+        uow.commit()
+    return views

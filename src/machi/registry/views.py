@@ -76,6 +76,20 @@ def _identification(
     )
 
 
+# -- 発行停止者一覧 (REG-CTRL-33) -------------------------------------------------------------
+
+
+@router.get(
+    "/protection",
+    response_class=HTMLResponse,
+    openapi_extra=declares("registry.protected_residents"),
+)
+def protected_list(request: Request, actor: StaffActor) -> HTMLResponse:
+    rt = runtime(request)
+    listed = queries.protected_residents(rt.uow(), actor)
+    return _page(request, "protected.html", listed=listed, today=rt.clock.business_date())
+
+
 # -- 閲覧 (REG-CTRL-09) ----------------------------------------------------------------------
 
 
