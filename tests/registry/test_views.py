@@ -5,13 +5,14 @@ audit log compared before and after), and the four-eyes queue."""
 from __future__ import annotations
 
 import re
+import uuid
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, table
 
 from machi.bootstrap import Runtime
-from machi.registry.models import Address, TownArea
+from machi.registry.models import Address, Resident, TownArea
 from support import enrol, sign_in
 
 COUNTED = (
@@ -212,3 +213,48 @@ def test_public_agency_request_is_received_approved_by_another_and_served_once(
         f"/registry/residents/{rid}/certificates", data={**certificate, "approval_id": approval}
     )
     assert again.status_code == 422 and "この承認番号は使えません" in again.text
+
+
+def test_reg_ctrl_14_re_entry_pre_fills_from_the_removed_record_and_needs_a_check(
+    client: TestClient, rt: Runtime, town: str
+) -> None:
+    """A person who moved out comes back: the 転入届 form takes 氏名, カナ, 生年月日, 性別
+    and 本籍 over from the 除票, flags them for checking against the 届出書, refuses to
+    record them unchecked, and re-enters the same record (宛名番号 kept, REG-CTRL-26)."""
+    sign_in(client, rt, enrol(rt, "clerk14", (("counter_clerk", "juki"),)))
+    first = move_in(client).headers["location"]  # type: ignore[attr-defined]
+    rid = re.search(r"residents/([0-9a-f-]+)", first).group(1)  # type: ignore[union-attr]
+    out = client.post(
+        f"/registry/residents/{rid}/move-out",
+        data={
+            "planned_on": "2026-11-15",
+            "notified_on": "2026-11-15",
+            "destination": "架空県他市1番地",
+            "applicant": "self",
+            "identity_documents": "individual_number_card",
+        },
+        follow_redirects=False,
+    )
+    assert out.status_code == 303
+    still_here = client.get("/registry/move-in", params={"removed": str(uuid.uuid4())})
+    assert still_here.status_code in (400, 404)
+    form = client.get("/registry/move-in", params={"removed": rid})
+    assert form.status_code == 200 and 'data-testid="quoted"' in form.text
+    for value in ("画面 一郎", "ガメン イチロウ", "1970-01-02", "架空県架空市本町1番地"):
+        assert f'value="{value}"' in form.text
+    assert f'name="resident_id" value="{rid}"' in form.text
+    back = GOOD | {"resident_id": rid, "effective_on": "2026-11-25", "notified_on": "2026-11-26"}
+    before = footprint(rt)
+    unchecked = client.post("/registry/move-in", data=back, follow_redirects=False)
+    assert unchecked.status_code == 422 and "照合済み" in unchecked.text
+    assert footprint(rt) == before
+    with rt.uow() as uow:
+        addressee_no = uow.session.get(Resident, uuid.UUID(rid)).addressee_no  # type: ignore[union-attr]
+    done = client.post(
+        "/registry/move-in", data=back | {"quoted_checked": "true"}, follow_redirects=False
+    )
+    assert done.status_code == 303 and rid in done.headers["location"]
+    with rt.uow() as uow:
+        again = uow.session.get(Resident, uuid.UUID(rid))
+        assert again is not None and again.addressee_no == addressee_no
+        assert again.status == "current"

@@ -54,6 +54,7 @@ class RegistryError(StrEnum):
     LEGAL_BASIS_MISMATCH = "registry.legal_basis_mismatch"
     PURPOSE_REQUIRED = "registry.purpose_required"
     BROWSING_SCOPE_INVALID = "registry.browsing_scope_invalid"
+    QUOTATION_NOT_CHECKED = "registry.quotation_not_checked"
     # 支援措置
     PROTECTION_MEASURE_BLOCKS_ISSUANCE = "registry.protection_measure_blocks_issuance"
     PROTECTION_MEASURE_BLOCKS_BROWSING = "registry.protection_measure_blocks_browsing"
@@ -172,6 +173,9 @@ MESSAGES: dict[RegistryError, str] = {
     ),
     RegistryError.LEGAL_BASIS_MISMATCH: "請求者の種別と法令上の根拠が合っていません。",
     RegistryError.PURPOSE_REQUIRED: "利用目的と請求者を入力してください。",
+    RegistryError.QUOTATION_NOT_CHECKED: (
+        "除票から引用した項目を届出書・本人確認書類と照合し、照合済みにしてください。"
+    ),
     RegistryError.BROWSING_SCOPE_INVALID: (
         "閲覧の範囲 (町字、年齢の範囲、性別) を正しく指定してください。"
     ),

@@ -1498,6 +1498,14 @@ class Identification:
     power_of_attorney: bool = False  # 委任状, for an 代理人
 
 
+def check_quotation_checked(quoted: bool, checked: bool) -> None:
+    """Items taken over (引用) from a 除票 instead of being keyed again must be checked
+    against the 届出書 and the documents before they are recorded (REG-CTRL-14; seed 004
+    §III(1) 2 リスク3)."""
+    if quoted and not checked:
+        raise _fail(RegistryError.QUOTATION_NOT_CHECKED, "quoted_checked")
+
+
 def check_identification(ident: Identification | None) -> Identification:
     """A 届出 or 請求 is accepted only after the applicant's identity was checked: one photo
     document or two others, and a 委任状 when an agent applies (住基法 第27条; controls.md

@@ -20,6 +20,7 @@ from machi.privacy.actor import Actor
 from machi.privacy.permissions import Permission
 from machi.registry import queries, rules, services
 from machi.registry.certificates import CertificateKind, CertificateOptions
+from machi.registry.errors import MESSAGES, RegistryError
 from machi.registry.queries import SearchCriteria
 from machi.registry.rules import RequesterType
 from machi.web.deps import PLAIN_TEXT, StaffActor, declares, render, runtime
@@ -310,13 +311,40 @@ def _refused(request: Request, e: DomainError) -> HTMLResponse:
 
 
 @router.get("/move-in", response_class=HTMLResponse, openapi_extra=declares("registry.town_areas"))
-def move_in_form(request: Request, actor: StaffActor) -> HTMLResponse:
+def move_in_form(
+    request: Request, actor: StaffActor, removed: Annotated[str, Query(max_length=40)] = ""
+) -> HTMLResponse:
+    """The 転入届 form; with ``removed`` (a 除票 of a person coming back) its person items
+    are pre-filled from that 除票 and flagged for checking (REG-CTRL-14), and the 転入 reuses
+    its record and 宛名番号 (REG-CTRL-26)."""
     rt = runtime(request)
+    form: dict[str, Any] = {}
+    error = None
+    if removed:
+        try:
+            r = queries.resident_record(rt.uow(), actor, _uuid(removed, "除票"))
+            if not r.removed:
+                raise DomainError(
+                    RegistryError.ALREADY_RESIDENT, MESSAGES[RegistryError.ALREADY_RESIDENT]
+                )
+            form = {
+                "resident_id": str(r.resident_id),
+                "name": r.name,
+                "name_kana": r.name_kana,
+                "birth_date": r.birth_date.isoformat(),
+                "sex": str(r.sex),
+                "registered_domicile": r.registered_domicile or "",
+                "family_register_head": r.family_register_head or "",
+            }
+        except DomainError as e:
+            error = e.message
     return _page(
         request,
         "move_in.html",
+        400 if error else 200,
         towns=queries.town_areas(rt.uow(), actor),
-        form={},
+        form=form,
+        error=error,
         today=rt.clock.business_date().isoformat(),
     )
 
@@ -342,13 +370,17 @@ def move_in(
     applicant: Text = "self",
     identity_documents: Documents = [],  # noqa: B006 — FastAPI copies form defaults
     power_of_attorney: Annotated[bool, Form()] = False,
+    resident_id: Annotated[str, Form(max_length=40)] = "",
+    quoted_checked: Annotated[bool, Form()] = False,
 ) -> Response:
     rt = runtime(request)
     form = dict(_typed(locals()))
 
     def change() -> services.Recorded:
+        rules.check_quotation_checked(bool(resident_id), quoted_checked)
         address_id = queries.find_address(rt.uow(), actor, town_area_code, lot)
         person = services.NewPerson(
+            resident_id=_uuid(resident_id, "除票") if resident_id else None,
             name=name.strip(),
             name_kana=name_kana.strip(),
             birth_date=_date(birth_date, "生年月日"),
