@@ -37,6 +37,7 @@ audit row or an event: they carry ids, codes and field names only.
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -46,9 +47,26 @@ from datetime import date
 from typing import Any, NamedTuple, cast
 
 import psycopg
-from sqlalchemy import CursorResult, Date, Integer, SmallInteger, Table, func, select, text, update
+from sqlalchemy import (
+    CursorResult,
+    Date,
+    Integer,
+    SmallInteger,
+    Table,
+    any_,
+    bindparam,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, UUID, array
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import aliased, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
 from machi.core.clock import JST
 from machi.core.errors import ConflictError, CoreError, DomainError, NotFoundError
@@ -605,6 +623,8 @@ _COLUMN_TYPES = {c.name: c.type for c in ResidentVersion.__table__.columns}
 
 _RESIDENT = cast(Table, Resident.__table__)
 _HOUSEHOLD = cast(Table, Household.__table__)
+_ADDRESS = cast(Table, Address.__table__)
+_TOWN_AREA = cast(Table, TownArea.__table__)
 
 
 class _ResidentRow(NamedTuple):
@@ -622,55 +642,139 @@ class _HouseholdRow(NamedTuple):
     version: int
 
 
+# A claim bumps the version of every row a command changes, one UPDATE per table. Its init
+# plan locks the rows in id order (ORDER BY … FOR UPDATE) and runs to completion before the
+# first row is updated, so two commands over the same rows wait for each other instead of
+# deadlocking; claiming both tables, the residents' init plan waits for the households'
+# UPDATE (``after_h``), so households are locked first. ``seen`` is read with the statement's
+# snapshot, before any wait for a lock: a row that a transaction committed meanwhile no
+# longer has that version once it is locked (READ COMMITTED re-checks it), so it is left
+# out of RETURNING and the claim is a conflict. A version given (on the caller's screen, or
+# read earlier with the rows, see ``_load``) must be the one seen; None takes the current.
+def _claim_sql(table: Table, ids: str, returning: str, *, after_h: bool = False) -> str:
+    name = f"{table.schema}.{table.name}"  # from the model, never from input
+    wait = " AND (SELECT count(*) FROM h) >= 0" if after_h else ""
+    return (
+        f"UPDATE {name} AS t SET version = seen.version + 1"  # noqa: S608
+        f" FROM (SELECT c.id, c.version FROM {name} AS c"
+        f" JOIN unnest(CAST(:{ids} AS uuid[]), CAST(:{ids}_versions AS integer[]))"
+        " AS w(id, version) ON w.id = c.id"
+        " WHERE w.version IS NULL OR w.version = c.version) AS seen"
+        " WHERE t.id = seen.id AND t.version = seen.version"
+        f" AND t.id = ANY(ARRAY(SELECT l.id FROM {name} AS l"
+        f" WHERE l.id = ANY(CAST(:{ids} AS uuid[])){wait} ORDER BY l.id FOR UPDATE))"
+        f" RETURNING {returning}"
+    )
+
+
+_HOUSEHOLD_CLAIMED = "t.id, t.formed_on, t.dissolved_on, t.version"
+_RESIDENT_CLAIMED = "t.id, t.status, t.addressee_no, t.resident_record_code, t.version"
+_CLAIM_HOUSEHOLDS = text(_claim_sql(_HOUSEHOLD, "households", _HOUSEHOLD_CLAIMED))
+_CLAIM_RESIDENTS = text(_claim_sql(_RESIDENT, "residents", _RESIDENT_CLAIMED))
+_CLAIM_BOTH = text(
+    f"WITH h AS ({_claim_sql(_HOUSEHOLD, 'households', _HOUSEHOLD_CLAIMED)}),"  # noqa: S608
+    f" r AS ({_claim_sql(_RESIDENT, 'residents', _RESIDENT_CLAIMED, after_h=True)})"
+    " SELECT true AS household, id, version, formed_on, dissolved_on,"
+    " CAST(NULL AS text) AS status, CAST(NULL AS bigint) AS addressee_no,"
+    " CAST(NULL AS text) AS resident_record_code FROM h"
+    " UNION ALL SELECT false, id, version, NULL, NULL, status, addressee_no,"
+    " resident_record_code FROM r"
+)
+
+
+class _Wanted(NamedTuple):
+    """The rows of one table to claim, in lock order, each at the version it must have."""
+
+    order: list[uuid.UUID]
+    versions: list[int | None]
+    stale: frozenset[uuid.UUID]  # the caller's version is not the one read: a conflict
+
+
+def _wanted(
+    ids: Iterable[uuid.UUID],
+    expected: Mapping[uuid.UUID, int] | None = None,
+    seen: Mapping[uuid.UUID, int] | None = None,
+) -> _Wanted:
+    expected, seen = expected or {}, seen or {}
+    order = sorted(set(ids), key=str)
+    return _Wanted(
+        order,
+        [seen.get(i, expected.get(i)) for i in order],
+        frozenset(i for i in order if i in seen and expected.get(i, seen[i]) != seen[i]),
+    )
+
+
+_NONE = _wanted(())
+
+
+def _bump(
+    uow: UnitOfWork, households: _Wanted, residents: _Wanted
+) -> tuple[dict[uuid.UUID, _HouseholdRow], dict[uuid.UUID, _ResidentRow]]:
+    """The rows claimed, in one statement (or none when nothing is wanted)."""
+    params = {
+        "households": households.order,
+        "households_versions": households.versions,
+        "residents": residents.order,
+        "residents_versions": residents.versions,
+    }
+    hh: dict[uuid.UUID, _HouseholdRow] = {}
+    rr: dict[uuid.UUID, _ResidentRow] = {}
+    if households.order and residents.order:
+        for row in uow.session.execute(_CLAIM_BOTH, params):
+            if row.household:
+                hh[row.id] = _HouseholdRow(row.id, row.formed_on, row.dissolved_on, row.version)
+            else:
+                rr[row.id] = _ResidentRow(
+                    row.id, row.status, row.addressee_no, row.resident_record_code, row.version
+                )
+    elif households.order:
+        hh = {r.id: _HouseholdRow._make(r) for r in uow.session.execute(_CLAIM_HOUSEHOLDS, params)}
+    elif residents.order:
+        rr = {r.id: _ResidentRow._make(r) for r in uow.session.execute(_CLAIM_RESIDENTS, params)}
+    for i in households.stale:
+        hh.pop(i, None)
+    for i in residents.stale:
+        rr.pop(i, None)
+    return hh, rr
+
+
+def _unclaimed(uow: UnitOfWork, table: Table, row_id: uuid.UUID) -> DomainError:
+    """Why a claim matched no row: there is none (404), or it was changed (409)."""
+    found = uow.session.scalar(select(table.c.id).where(table.c.id == row_id))
+    return NotFoundError() if found is None else ConflictError()
+
+
+def _households_claimed(
+    uow: UnitOfWork, wanted: _Wanted, rows: Mapping[uuid.UUID, _HouseholdRow]
+) -> dict[uuid.UUID, _HouseholdRow]:
+    for h in wanted.order:
+        if h not in rows:
+            raise _unclaimed(uow, _HOUSEHOLD, h)
+    return {h: rows[h] for h in wanted.order}
+
+
 def _claim_resident(
     uow: UnitOfWork, resident_id: uuid.UUID, expected: int | None = None
 ) -> _ResidentRow:
     """Lock the resident for this change, optimistically: the version bump succeeds only if
     nobody changed the record since it was read (or since the caller displayed
     ``expected``)."""
-    s = uow.session
-    seen = s.scalar(select(_RESIDENT.c.version).where(_RESIDENT.c.id == resident_id))
-    if seen is None:
-        raise NotFoundError()
-    if expected is not None and expected != seen:
-        raise ConflictError()
-    row = s.execute(
-        update(_RESIDENT)
-        .where(_RESIDENT.c.id == resident_id, _RESIDENT.c.version == seen)
-        .values(version=seen + 1)
-        .returning(
-            _RESIDENT.c.id,
-            _RESIDENT.c.status,
-            _RESIDENT.c.addressee_no,
-            _RESIDENT.c.resident_record_code,
-            _RESIDENT.c.version,
-        )
-    ).one_or_none()
-    if row is None:
-        raise ConflictError()
-    return _ResidentRow(*row)
+    _, rows = _bump(uow, _NONE, _wanted([resident_id], _given(resident_id, expected)))
+    if resident_id not in rows:
+        raise _unclaimed(uow, _RESIDENT, resident_id)
+    return rows[resident_id]
 
 
 def _claim_household(
     uow: UnitOfWork, household_id: uuid.UUID, expected: int | None = None
 ) -> _HouseholdRow:
-    s = uow.session
-    seen = s.scalar(select(_HOUSEHOLD.c.version).where(_HOUSEHOLD.c.id == household_id))
-    if seen is None:
-        raise NotFoundError()
-    if expected is not None and expected != seen:
-        raise ConflictError()
-    row = s.execute(
-        update(_HOUSEHOLD)
-        .where(_HOUSEHOLD.c.id == household_id, _HOUSEHOLD.c.version == seen)
-        .values(version=seen + 1)
-        .returning(
-            _HOUSEHOLD.c.id, _HOUSEHOLD.c.formed_on, _HOUSEHOLD.c.dissolved_on, _HOUSEHOLD.c.version
-        )
-    ).one_or_none()
-    if row is None:
-        raise ConflictError()
-    return _HouseholdRow(*row)
+    wanted = _wanted([household_id], _given(household_id, expected))
+    hh, _ = _bump(uow, wanted, _NONE)
+    return _households_claimed(uow, wanted, hh)[household_id]
+
+
+def _given(row_id: uuid.UUID, expected: int | None) -> dict[uuid.UUID, int]:
+    return {} if expected is None else {row_id: expected}
 
 
 def _set_status(uow: UnitOfWork, resident_id: uuid.UUID, status: str) -> None:
@@ -679,14 +783,63 @@ def _set_status(uow: UnitOfWork, resident_id: uuid.UUID, status: str) -> None:
     )
 
 
-def _open_version(uow: UnitOfWork, resident_id: uuid.UUID) -> ResidentVersion:
-    v = uow.session.scalar(
-        select(ResidentVersion).where(
-            ResidentVersion.resident_id == resident_id,
-            ResidentVersion.valid_to.is_(None),
-            ResidentVersion.superseded_at.is_(None),
-        )
+# Statements built once (compiled once, and the same SQL text for the server's cache).
+_IDS = bindparam("ids", type_=ARRAY(UUID(as_uuid=True)))
+_IS_OPEN = (ResidentVersion.valid_to.is_(None), ResidentVersion.superseded_at.is_(None))
+_OPEN_VERSION = select(ResidentVersion).where(
+    ResidentVersion.resident_id == bindparam("resident_id"), *_IS_OPEN
+)
+_OPEN_VERSIONS = select(ResidentVersion).where(ResidentVersion.resident_id == any_(_IDS), *_IS_OPEN)
+_HOUSEHOLDS_OF = (
+    select(ResidentVersion.household_id)
+    .where(ResidentVersion.resident_id == any_(_IDS), *_IS_OPEN)
+    .distinct()
+)
+_mover = aliased(ResidentVersion)
+# The residents' open rows and the live members of their households, with the versions of
+# the resident and the household read in the same snapshot (``_load``). Subqueries rather
+# than joins: the app plans every statement afresh (core.db), and a join of these tables
+# costs ~0.3 ms more to plan than the query takes to run.
+_LOAD = (
+    select(
+        ResidentVersion,
+        select(_RESIDENT.c.version)
+        .where(_RESIDENT.c.id == ResidentVersion.resident_id)
+        .scalar_subquery(),
+        select(_HOUSEHOLD.c.version)
+        .where(_HOUSEHOLD.c.id == ResidentVersion.household_id)
+        .scalar_subquery(),
+        # What _check_address reads, in the same round trip.
+        select(array([_ADDRESS.c.abolished_on, _TOWN_AREA.c.abolished_on]))
+        .select_from(_ADDRESS.join(_TOWN_AREA, _TOWN_AREA.c.id == _ADDRESS.c.town_area_id))
+        .where(_ADDRESS.c.id == bindparam("address_id"))
+        .scalar_subquery(),
     )
+    .where(
+        *_IS_OPEN,
+        ResidentVersion.household_id
+        == any_(
+            func.array(
+                select(_mover.household_id)
+                .where(
+                    _mover.resident_id == any_(_IDS),
+                    _mover.valid_to.is_(None),
+                    _mover.superseded_at.is_(None),
+                )
+                .scalar_subquery()
+            )
+        ),
+        or_(ResidentVersion.removed.is_(False), ResidentVersion.resident_id == any_(_IDS)),
+    )
+    .order_by(ResidentVersion.display_order, ResidentVersion.history_no)
+)
+_TOP_HISTORY_NO = select(func.max(ResidentVersion.history_no)).where(
+    ResidentVersion.resident_id == bindparam("resident_id")
+)
+
+
+def _open_version(uow: UnitOfWork, resident_id: uuid.UUID) -> ResidentVersion:
+    v = uow.session.scalar(_OPEN_VERSION, {"resident_id": resident_id})
     if v is None:  # every resident has exactly one open row (uq_resident_version_open)
         raise NotFoundError()
     return v
@@ -694,27 +847,74 @@ def _open_version(uow: UnitOfWork, resident_id: uuid.UUID) -> ResidentVersion:
 
 def _current(uow: UnitOfWork, resident_id: uuid.UUID, expected: int | None) -> ResidentVersion:
     """Claim a resident who has a live 住民票 and return its open version."""
-    row = _claim_resident(uow, resident_id, expected)
-    v = _open_version(uow, resident_id)
-    if row.status != "current" or v.removed:
-        raise _error(RegistryError.NOT_RESIDENT)
-    return v
+    wanted = _wanted([resident_id], _given(resident_id, expected))
+    _, rows = _bump(uow, _NONE, wanted)
+    return _residents_claimed(uow, wanted, rows, {})[resident_id]
 
 
 def _households_of(uow: UnitOfWork, resident_ids: Iterable[uuid.UUID]) -> list[uuid.UUID]:
     """Households of the residents' open rows, read without a lock: only to know which
     households to claim before the residents (see ``_claim``)."""
-    return list(
-        uow.session.scalars(
-            select(ResidentVersion.household_id)
-            .where(
-                ResidentVersion.resident_id.in_(list(resident_ids)),
-                ResidentVersion.valid_to.is_(None),
-                ResidentVersion.superseded_at.is_(None),
-            )
-            .distinct()
+    return list(uow.session.scalars(_HOUSEHOLDS_OF, {"ids": list(resident_ids)}))
+
+
+class _Loaded(NamedTuple):
+    """Rows read without a lock, each with the version it was read at (``_load``)."""
+
+    opens: dict[uuid.UUID, tuple[ResidentVersion, int]]  # resident → open row, version
+    households: dict[uuid.UUID, int]  # household of an open row → version
+    members: dict[uuid.UUID, list[ResidentVersion]]  # household → live members, 表示順位
+
+
+def _load(uow: UnitOfWork, resident_ids: Iterable[uuid.UUID], address_id: int, on: date) -> _Loaded:
+    """The residents' open rows and their households' live members, in one statement, with
+    the versions of the residents and households as read in that snapshot. Claimed with
+    those versions (``_claim(loaded=...)``), they are known to be current without being
+    read again: every command that changes a resident's history claims the resident, and
+    every command that changes who is in a household claims the household. The address
+    the residents move to is checked first (``_check_address``), read in the same trip."""
+    wanted = set(resident_ids)
+    loaded = _Loaded({}, {}, {})
+    rows = uow.session.execute(_LOAD, {"ids": list(wanted), "address_id": address_id}).all()
+    if rows:
+        _check_abolished(rows[0][3], on)
+    else:
+        _check_address(uow, address_id, on)
+    for v, resident_version, household_version, _ in rows:
+        loaded.households[v.household_id] = household_version
+        members = loaded.members.setdefault(v.household_id, [])
+        if not v.removed:
+            members.append(v)
+        if v.resident_id in wanted:
+            loaded.opens[v.resident_id] = (v, resident_version)
+    return loaded
+
+
+def _residents_claimed(
+    uow: UnitOfWork,
+    wanted: _Wanted,
+    rows: Mapping[uuid.UUID, _ResidentRow],
+    loaded: Mapping[uuid.UUID, tuple[ResidentVersion, int]],
+) -> dict[uuid.UUID, ResidentVersion]:
+    """The open versions of claimed residents who have a live 住民票, in id order: read
+    after the claim, or read before it (``loaded``) and proven current by it."""
+    opens = {r: v for r, (v, _) in loaded.items()}
+    unread = [r for r in rows if r not in opens]
+    if unread:
+        opens.update(
+            (v.resident_id, v) for v in uow.session.scalars(_OPEN_VERSIONS, {"ids": unread})
         )
-    )
+    claimed: dict[uuid.UUID, ResidentVersion] = {}
+    for r in wanted.order:
+        if r not in rows:
+            raise _unclaimed(uow, _RESIDENT, r)
+        v = opens.get(r)
+        if v is None:  # every resident has exactly one open row (uq_resident_version_open)
+            raise NotFoundError()
+        if rows[r].status != "current" or v.removed:
+            raise _error(RegistryError.NOT_RESIDENT)
+        claimed[r] = v
+    return claimed
 
 
 def _claim(
@@ -724,29 +924,25 @@ def _claim(
     residents: Iterable[uuid.UUID] = (),
     expected_households: Mapping[uuid.UUID, int] | None = None,
     expected_residents: Mapping[uuid.UUID, int] | None = None,
+    loaded: _Loaded | None = None,
 ) -> tuple[dict[uuid.UUID, _HouseholdRow], dict[uuid.UUID, ResidentVersion]]:
-    """Claim households, then residents, each in id order: every command takes its locks
-    in this one order, so two commands wait for each other instead of deadlocking. A
-    resident who moved to another household meanwhile is a conflict."""
-    hh = {
-        h: _claim_household(uow, h, (expected_households or {}).get(h))
-        for h in sorted(set(households), key=str)
-    }
-    opens = {
-        r: _current(uow, r, (expected_residents or {}).get(r))
-        for r in sorted(set(residents), key=str)
-    }
-    if hh and any(v.household_id not in hh for v in opens.values()):
+    """Claim households, then residents, each in id order (one statement): every command
+    takes its locks in this one order, so two commands wait for each other instead of
+    deadlocking. A resident who moved to another household meanwhile is a conflict. With
+    ``loaded``, the rows read by ``_load`` are claimed at the versions they were read at."""
+    opens = {} if loaded is None else loaded.opens
+    h = _wanted(households, expected_households, None if loaded is None else loaded.households)
+    r = _wanted(residents, expected_residents, {rid: seen for rid, (_, seen) in opens.items()})
+    h_rows, r_rows = _bump(uow, h, r)
+    hh = _households_claimed(uow, h, h_rows)
+    claimed = _residents_claimed(uow, r, r_rows, opens)
+    if hh and any(v.household_id not in hh for v in claimed.values()):
         raise ConflictError()
-    return hh, opens
+    return hh, claimed
 
 
 def _next_history_no(uow: UnitOfWork, resident_id: uuid.UUID) -> int:
-    top = uow.session.scalar(
-        select(func.max(ResidentVersion.history_no)).where(
-            ResidentVersion.resident_id == resident_id
-        )
-    )
+    top = uow.session.scalar(_TOP_HISTORY_NO, {"resident_id": resident_id})
     return (top or 0) + 1
 
 
@@ -760,31 +956,36 @@ def _died_on(uow: UnitOfWork, resident_id: uuid.UUID) -> date | None:
     )
 
 
+_MEMBERS = (
+    select(ResidentVersion)
+    .where(
+        ResidentVersion.household_id == bindparam("household_id"),
+        *_IS_OPEN,
+        ResidentVersion.removed.is_(False),
+    )
+    .order_by(ResidentVersion.display_order, ResidentVersion.history_no)
+)
+_ABOLISHED = (
+    select(_ADDRESS.c.abolished_on, _TOWN_AREA.c.abolished_on)
+    .join(_TOWN_AREA, _TOWN_AREA.c.id == _ADDRESS.c.town_area_id)
+    .where(_ADDRESS.c.id == bindparam("address_id"))
+)
+
+
 def _members(uow: UnitOfWork, household_id: uuid.UUID) -> list[ResidentVersion]:
     """Live members: open, not removed rows in the household, in 表示順位."""
-    return list(
-        uow.session.scalars(
-            select(ResidentVersion)
-            .where(
-                ResidentVersion.household_id == household_id,
-                ResidentVersion.valid_to.is_(None),
-                ResidentVersion.superseded_at.is_(None),
-                ResidentVersion.removed.is_(False),
-            )
-            .order_by(ResidentVersion.display_order, ResidentVersion.history_no)
-        )
-    )
+    return list(uow.session.scalars(_MEMBERS, {"household_id": household_id}))
 
 
 def _check_address(uow: UnitOfWork, address_id: int, on: date) -> None:
-    row = uow.session.execute(
-        select(Address.abolished_on, TownArea.abolished_on)
-        .join(TownArea, TownArea.id == Address.town_area_id)
-        .where(Address.id == address_id)
-    ).one_or_none()
-    if row is None:
+    _check_abolished(uow.session.execute(_ABOLISHED, {"address_id": address_id}).one_or_none(), on)
+
+
+def _check_abolished(abolished: Sequence[date | None] | None, on: date) -> None:
+    """``abolished``: when the address and its 町字 were abolished; None: no such address."""
+    if abolished is None:
         raise _invalid("address_id", "住所が住所辞書にありません。")
-    if any(abolished is not None and abolished <= on for abolished in row):
+    if any(day is not None and day <= on for day in abolished):
         raise _invalid("address_id", "異動日にはこの住所は廃止されています。")
 
 
@@ -984,6 +1185,43 @@ def _change(
     )
 
 
+# Closing previous rows: ``valid_to`` with ``closed_at``, together and once (migration
+# 0007, docs/decisions/0009), for all of a command's rows in one statement that also reads
+# the highest history_no of each resident written to (before the new rows are inserted).
+_CLOSE = text(
+    "WITH closed AS (UPDATE registry.resident_version AS v"
+    " SET valid_to = c.valid_to, closed_at = :now"
+    " FROM unnest(CAST(:ids AS bigint[]), CAST(:valid_to AS date[])) AS c(id, valid_to)"
+    " WHERE v.id = c.id RETURNING v.id)"
+    " SELECT r.id, (SELECT count(*) FROM closed) AS closed,"
+    " (SELECT max(h.history_no) FROM registry.resident_version AS h"
+    " WHERE h.resident_id = r.id) AS top"
+    " FROM unnest(CAST(:residents AS uuid[])) AS r(id)"
+)
+
+
+_INSERT_COLUMNS = tuple(c.name for c in ResidentVersion.__table__.columns if c.name != "id")
+_INSERT_DEFAULTS = {
+    c.name: c.default.arg
+    for c in ResidentVersion.__table__.columns
+    if c.name != "id" and isinstance(c.default, ScalarElementColumnDefault)
+}
+_INSERT_VERSIONS = text(
+    "INSERT INTO registry.resident_version ({0}) SELECT {0} FROM jsonb_populate_recordset("  # noqa: S608
+    "CAST(NULL AS registry.resident_version), CAST(:rows AS jsonb))"
+    " RETURNING id, resident_id, history_no".format(", ".join(_INSERT_COLUMNS))
+)
+
+
+def _json_value(value: object) -> str:
+    """Dates, instants and ids as PostgreSQL reads them back from JSON (ISO 8601)."""
+    if isinstance(value, date):  # a datetime too
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    raise TypeError(type(value).__name__)
+
+
 def _write(
     uow: UnitOfWork,
     changes: Sequence[_Change],
@@ -992,28 +1230,45 @@ def _write(
     approval_id: int | None = None,
     late_for: ChangeReason | None = None,
 ) -> list[ResidentVersion]:
-    """Close every previous row first and flush, then insert the new rows: a 世帯主 handing
-    over to another member on the same day would otherwise overlap in the database's eyes.
-    ``late_for`` marks the rows of that reason (the notified change, not the 世帯主 taken
-    over ex officio beside it) with the late-notice memo."""
+    """Close every previous row first (one statement, which also reads each resident's
+    highest 履歴番号), then insert the new rows: a 世帯主 handing over to another member on
+    the same day would otherwise overlap in the database's eyes. ``late_for`` marks the
+    rows of that reason (the notified change, not the 世帯主 taken over ex officio beside
+    it) with the late-notice memo."""
     s = uow.session
     now = uow.clock.now()
-    for c in changes:
-        if c.previous is not None:
-            c.previous.valid_to = c.effective_on
-            c.previous.closed_at = now  # as recorded before now, it stays open (in_force)
-    s.flush()
-    next_no: dict[uuid.UUID, int] = {}
+    s.flush()  # what the command added (a new household) exists before rows refer to it
+    if not changes:
+        return []
+    # The last change of a row closes it (as assigning the attributes twice would).
+    closing = {c.previous.id: c for c in changes if c.previous is not None}
+    result = s.execute(
+        _CLOSE,
+        {
+            "ids": list(closing),
+            "valid_to": [c.effective_on for c in closing.values()],
+            "now": now,
+            "residents": list(dict.fromkeys(c.resident_id for c in changes)),
+        },
+    ).all()
+    if result[0].closed != len(closing):  # as a flush would: a row changed meanwhile
+        raise StaleDataError("resident_version")
+    for c in closing.values():
+        assert c.previous is not None
+        set_committed_value(c.previous, "valid_to", c.effective_on)
+        # As recorded before now, it stays open (in_force).
+        set_committed_value(c.previous, "closed_at", now)
+    next_no = {r.id: (r.top or 0) + 1 for r in result}
     rows: list[ResidentVersion] = []
     for c in changes:
-        if c.resident_id not in next_no:
-            next_no[c.resident_id] = _next_history_no(uow, c.resident_id)
         rows.append(
-            ResidentVersion(
+            ResidentVersion(  # the model computes the search keys from the names
                 resident_id=c.resident_id,
                 history_no=next_no[c.resident_id],
                 valid_from=c.effective_on,
                 valid_to=None,
+                closed_at=None,
+                superseded_at=None,
                 notified_on=c.notified_on,
                 notice_kind=None if c.notice_kind is None else c.notice_kind.value,
                 change_reason=c.reason.value,
@@ -1025,9 +1280,22 @@ def _write(
             )
         )
         next_no[c.resident_id] += 1
-    s.add_all(rows)
-    s.flush()
+    # One short statement whatever the number of rows (the ORM's would be re-parsed on
+    # every call); the rows then join the session as if loaded.
+    values = []
+    for r in rows:
+        for k in _INSERT_COLUMNS:
+            if k not in r.__dict__:  # what the ORM would have inserted: the default, or NULL
+                setattr(r, k, _INSERT_DEFAULTS.get(k))
+        values.append({k: r.__dict__[k] for k in _INSERT_COLUMNS})
+    ids = {
+        (row.resident_id, row.history_no): row.id
+        for row in s.execute(_INSERT_VERSIONS, {"rows": json.dumps(values, default=_json_value)})
+    }
     for c, r in zip(changes, rows, strict=True):
+        r.id = ids[r.resident_id, r.history_no]
+        make_transient_to_detached(r)
+        s.add(r)
         c.written = r
     if late_for is not None:
         _late_memos(uow, [c for c in changes if c.reason is late_for], recorded_by)
@@ -1769,13 +2037,15 @@ def move_within(uow: UnitOfWork, actor: Actor, cmd: MoveWithin) -> Recorded:
         if not movers or len(set(movers)) != len(movers):
             raise _invalid("resident_ids", "転居する方を重複なく指定してください。")
         rules.check_change_dates(reason, cmd.effective_on, cmd.notified_on, today)
-        _check_address(uow, cmd.address_id, cmd.effective_on)
+        # The movers' rows and their households' members, read once and claimed as read.
+        loaded = _load(uow, movers, cmd.address_id, cmd.effective_on)
         joined = () if cmd.join_household_id is None else (cmd.join_household_id,)
         claimed, opens = _claim(
             uow,
-            households=[*_households_of(uow, movers), *joined],
+            households=[*loaded.households, *joined],
             residents=movers,
             expected_residents=cmd.expected_versions,
+            loaded=loaded,
         )
         for v in opens.values():
             rules.check_within_lifetime(reason, cmd.effective_on, v.birth_date, None)
@@ -1793,7 +2063,7 @@ def move_within(uow: UnitOfWork, actor: Actor, cmd: MoveWithin) -> Recorded:
             if len(origins) != 1:
                 raise _invalid("resident_ids", "別々の世帯の方は、転居先の世帯を指定してください。")
             household_id = origins[0]
-            if {m.resident_id for m in _members(uow, household_id)} != set(movers):
+            if {m.resident_id for m in loaded.members[household_id]} != set(movers):
                 raise _invalid(
                     "resident_ids",
                     "世帯の一部の方の転居です。新しい世帯または加わる世帯と続柄を指定してください。",
