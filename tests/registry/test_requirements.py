@@ -29,12 +29,14 @@ from machi.bootstrap import Runtime
 from machi.core.errors import CoreError, DomainError, NotFoundError
 from machi.privacy import vault
 from machi.privacy.access import PermissionDenied
+from machi.privacy.actor import Actor
 from machi.privacy.retention import (
     DEFAULT_RETENTION_YEARS,
     LogClass,
     audit_log_years,
     purge_plan,
 )
+from machi.privacy.services import load_roles
 from machi.registry import queries, rules, services
 from machi.registry.certificates import CertificateKind, CertificateOptions
 from machi.registry.errors import RegistryError
@@ -88,7 +90,7 @@ from registry.test_services import (  # noqa: F401  (lots is a fixture)
     versions,
 )
 from registry.test_views import town  # noqa: F401  (a fixture)
-from support import enrol, sign_in
+from support import assert_access, enrol, sign_in
 
 NEEDS_PDFTOTEXT = pytest.mark.skipif(
     not Path("/usr/bin/pdftotext").exists(), reason="poppler-utils missing"
@@ -307,6 +309,29 @@ def test_reg_ctrl_11_the_author_of_a_draft_cannot_approve_it_a_second_person_can
     services.approve_ex_officio(rt.uow(), SUPERVISOR, Decision(draft))
     row = open_row(rt, rid)
     assert row.removed and row.approval_id == draft and row.recorded_by == SUPERVISOR.user_id
+
+
+def test_reg_ctrl_13_the_approver_sees_recorded_and_proposed_values_side_by_side(
+    rt: Runtime, lots: list[int]
+) -> None:
+    head = family(rt, lots).resident_ids[0]
+    draft = services.request_ex_officio(
+        rt.uow(),
+        CLERK,
+        ExOfficioCorrection(head, {"name": "架空 太朗", "birth_date": date(1980, 4, 2)}),
+    )
+    detail = queries.draft_detail(rt.uow(), SUPERVISOR, draft)
+    assert (detail.kind, detail.change_reason_label) == ("職権修正", "職権修正")
+    assert [(i.label, i.recorded, i.proposed) for i in detail.items] == [
+        ("生年月日", "昭和55年4月1日", "昭和55年4月2日"),
+        ("氏名", "架空 太郎", "架空 太朗"),
+    ]
+    # Reading the values is audited like any record read, naming the person.
+    (read,) = audits(rt, "registry.draft_detail")
+    assert read.subject_ids == [str(head)] and read.detail["fields"] == ["birth_date", "name"]
+    with pytest.raises(DomainError) as missing:
+        queries.draft_detail(rt.uow(), SUPERVISOR, draft + 1000)
+    assert missing.value.http_status == 404
 
 
 @NEEDS_PDFTOTEXT
@@ -782,3 +807,15 @@ def test_reg_ctrl_58_a_removed_record_is_kept_150_years(rt: Runtime, lots: list[
             text("DELETE FROM registry.resident_version WHERE resident_id = :rid"), {"rid": rid}
         )
     assert open_row(rt, rid).removed
+
+
+def test_draft_detail_access(rt: Runtime, lots: list[int]) -> None:
+    load_roles(rt.uow(), Actor.operator())
+    head = family(rt, lots).resident_ids[0]
+    draft = services.request_ex_officio(rt.uow(), CLERK, ExOfficioDeletion(head, TODAY))
+    assert_access(
+        rt,
+        "registry.draft_detail",
+        lambda actor, _i: queries.draft_detail(rt.uow(), actor, draft),
+        {("registry_supervisor", "juki")},
+    )

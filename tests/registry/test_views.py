@@ -137,16 +137,23 @@ def test_ex_officio_deletion_needs_a_second_person(
     assert r.status_code == 200 and "仮登録しました" in r.text
     draft = re.search(r"仮登録番号 (\d+)", r.text).group(1)  # type: ignore[union-attr]
     queue = client.get("/registry/approvals")
-    assert f"/registry/approvals/{draft}/approve" in queue.text
-    version = re.search(r'name="version" value="(\d+)"', queue.text).group(1)  # type: ignore[union-attr]
-    mine = client.post(f"/registry/approvals/{draft}/approve", data={"version": version})
+    assert f'href="/registry/approvals/{draft}"' in queue.text  # 照合して決裁
+    page = client.get(f"/registry/approvals/{draft}")
+    assert page.status_code == 200 and "消除日" in page.text and "令和8年11月25日" in page.text
+    version = re.search(r'name="version" value="(\d+)"', page.text).group(1)  # type: ignore[union-attr]
+    checked = {"version": version, "verified": "true"}
+    mine = client.post(f"/registry/approvals/{draft}/approve", data=checked)
     assert mine.status_code in (403, 409, 422)
     assert "仮登録をした職員は自分で決裁できません。" in mine.text
     assert "除票" not in client.get(f"/registry/residents/{rid}").text
 
     client.post("/logout")
     sign_in(client, rt, enrol(rt, "sup2", (("registry_supervisor", "juki"),)))
-    done = client.post(f"/registry/approvals/{draft}/approve", data={"version": version})
+    # REG-CTRL-13: no 決裁 without 照合済.
+    unchecked = client.post(f"/registry/approvals/{draft}/approve", data={"version": version})
+    assert unchecked.status_code == 422 and "照合済" in unchecked.text
+    assert "除票" not in client.get(f"/registry/residents/{rid}").text
+    done = client.post(f"/registry/approvals/{draft}/approve", data=checked)
     assert done.status_code == 200 and "決裁しました" in done.text
     assert "除票" in client.get(f"/registry/residents/{rid}").text
 

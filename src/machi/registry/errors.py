@@ -48,6 +48,7 @@ class RegistryError(StrEnum):
     # Four-eyes (仮登録 → 決裁)
     APPROVAL_BY_REQUESTER = "registry.approval_by_requester"
     APPROVAL_NOT_PENDING = "registry.approval_not_pending"
+    DRAFT_NOT_VERIFIED = "registry.draft_not_verified"
     # Requests that need a recorded approval before they run (REG-CTRL-10, -36)
     APPROVAL_REQUIRED = "registry.approval_required"
     APPROVAL_NOT_USABLE = "registry.approval_not_usable"
@@ -156,6 +157,9 @@ MESSAGES: dict[RegistryError, str] = {
         "仮登録をした職員は自分で決裁できません。別の職員が決裁してください。"
     ),
     RegistryError.APPROVAL_NOT_PENDING: "この仮登録は既に決裁または破棄されています。",
+    RegistryError.DRAFT_NOT_VERIFIED: (
+        "仮登録の内容を届出書・資料と照合し、「照合済」にしてから決裁してください。"
+    ),
     RegistryError.PREVIOUS_NUMBER_REQUIRED: (
         "個人番号の変更には、変更前の個人番号も入力してください"
         " (通知カード・個人番号カード等で確認)。"

@@ -1835,3 +1835,112 @@ def protected_residents(
         )
         uow.commit()
     return views
+
+
+# =======================================================================================
+# draft_detail (決裁 screen of a 仮登録; REG-CTRL-13)
+# =======================================================================================
+
+__all__ += ["DraftDetail", "DraftItem", "draft_detail"]
+
+_DRAFT_KINDS = {
+    "registry.ex_officio_entry": "職権記載",
+    "registry.ex_officio_correction": "職権修正",
+    "registry.ex_officio_deletion": "職権消除",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class DraftItem:
+    label: str
+    recorded: str  # what the 住民票 says now ("" for a new entry)
+    proposed: str  # what the 仮登録 would record
+
+
+@dataclass(frozen=True, slots=True)
+class DraftDetail:
+    approval_id: int
+    kind: str
+    change_reason_label: str
+    resident_ids: tuple[uuid.UUID, ...]
+    requested_at: datetime
+    version: int
+    items: tuple[DraftItem, ...]
+
+
+def _shown(field: str, value: object) -> str:
+    """A record item as the 決裁 screen shows it: dates in 和暦, 性別 and 続柄 by name."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return to_wareki(date.fromisoformat(value))
+    if isinstance(value, date):
+        return to_wareki(value)
+    if field == "sex":
+        return SEX_LABELS.get(int(str(value)), str(value))
+    if field == "relationship":
+        return rules.relationship_label(str(value))
+    if isinstance(value, bool):
+        return "あり" if value else "なし"
+    return str(value)
+
+
+@authorised(Permission.REGISTRY_APPROVE)
+def draft_detail(uow: UnitOfWork, actor: Actor, approval_id: int) -> DraftDetail:
+    """A pending 職権 draft for its 決裁: each item with what the record says now beside
+    what the draft would record, so the approver can compare both with the 届出書 or the
+    documents before marking it 照合済 (REG-CTRL-13). The values are personal data: the
+    read is audited with the persons concerned."""
+    with uow:
+        draft = uow.session.get(PendingApproval, approval_id)
+        if (
+            draft is None
+            or draft.action not in _DRAFT_KINDS
+            or draft.status != rules.ApprovalStatus.PENDING
+        ):
+            raise _not_found(uow, actor, "registry.draft_detail", [], {"approval_id": approval_id})
+        payload, values = draft.payload, draft.draft_values or {}
+        items: list[DraftItem] = []
+        if payload["kind"] == "correction":
+            current = uow.session.scalar(
+                select(ResidentVersion).where(
+                    ResidentVersion.resident_id == uuid.UUID(payload["resident_id"]),
+                    ResidentVersion.valid_to.is_(None),
+                    ResidentVersion.superseded_at.is_(None),
+                )
+            )
+            for f in payload["fields"]:
+                items.append(
+                    DraftItem(
+                        rules.FIELD_LABELS.get(f, f),
+                        _shown(f, getattr(current, f, None)),
+                        _shown(f, values.get(f)),
+                    )
+                )
+        elif payload["kind"] == "entry":
+            person = values.get("person", {})
+            for f in payload["fields"]:
+                if f == "resident_id":
+                    continue
+                items.append(DraftItem(rules.FIELD_LABELS.get(f, f), "", _shown(f, person.get(f))))
+            items.append(DraftItem("異動日", "", _shown("effective_on", payload["effective_on"])))
+        else:
+            items.append(DraftItem("消除日", "", _shown("effective_on", payload["effective_on"])))
+        detail = DraftDetail(
+            draft.id,
+            _DRAFT_KINDS[draft.action],
+            rules.ChangeReason(payload["change_reason"]).label,
+            tuple(draft.resident_ids),
+            draft.requested_at,
+            draft.version,
+            tuple(items),
+        )
+        audit.record(
+            uow,
+            actor,
+            action="registry.draft_detail",
+            subjects=list(draft.resident_ids),
+            detail={"approval_id": approval_id, "fields": list(payload["fields"])},
+        )
+        uow.commit()
+    return detail

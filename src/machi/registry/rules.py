@@ -1112,6 +1112,13 @@ def check_pending(status: str) -> None:
         raise _fail(RegistryError.APPROVAL_NOT_PENDING, "status")
 
 
+def check_draft_verified(verified: bool) -> None:
+    """決裁 of a 仮登録 follows an explicit 照合済: the approver compared the entered values
+    with the 届出書 or the documents (REG-CTRL-13; seed 001 §III(1) 2)."""
+    if not verified:
+        raise _fail(RegistryError.DRAFT_NOT_VERIFIED, "verified")
+
+
 def check_approver(requested_by: UUID, approver: UUID) -> None:
     """The person who entered a change cannot approve it (REG-CTRL-11; seed 004 §III(1) 2
     リスク3). The database refuses it too (``ck_pending_approval_four_eyes``)."""

@@ -672,16 +672,37 @@ def _decide(
     openapi_extra=declares("registry.approve_ex_officio"),
 )
 def approve(
-    request: Request, approval_id: int, actor: StaffActor, version: Annotated[int, Form()] = 0
+    request: Request,
+    approval_id: int,
+    actor: StaffActor,
+    version: Annotated[int, Form()] = 0,
+    verified: Annotated[bool, Form()] = False,
 ) -> HTMLResponse:
     rt = runtime(request)
     decision = services.Decision(approval_id, expected_version=version or None)
-    return _decide(
-        request,
-        actor,
-        lambda: services.approve_ex_officio(rt.uow(), actor, decision),
-        f"決裁しました (No.{approval_id})。",
-    )
+
+    def decide() -> object:
+        rules.check_draft_verified(verified)
+        return services.approve_ex_officio(rt.uow(), actor, decision)
+
+    return _decide(request, actor, decide, f"決裁しました (No.{approval_id})。")
+
+
+@router.get(
+    "/approvals/{approval_id}",
+    response_class=HTMLResponse,
+    openapi_extra=declares("registry.draft_detail"),
+)
+def draft_page(request: Request, approval_id: int, actor: StaffActor) -> HTMLResponse:
+    """The 決裁 screen of one 仮登録: recorded and proposed values side by side, and 決裁
+    only with 照合済 ticked (REG-CTRL-13)."""
+    rt = runtime(request)
+    try:
+        detail = queries.draft_detail(rt.uow(), actor, approval_id)
+    except DomainError as e:
+        pending = queries.pending_approvals(rt.uow(), actor)
+        return _page(request, "approvals.html", e.http_status, pending=pending, error=e.message)
+    return _page(request, "draft.html", d=detail)
 
 
 @router.post(
