@@ -9,7 +9,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -27,7 +27,14 @@ from machi.privacy.permissions import Permission
 from machi.registry import services
 from machi.registry.models import Address, Resident, ResidentVersion, TownArea
 from machi.registry.rules import ApplicantKind, Identification, IdentityDocument
-from machi.registry.services import Death, HouseholdHeadChange, MoveIn, MoveWithin, NewPerson
+from machi.registry.services import (
+    Birth,
+    Death,
+    HouseholdHeadChange,
+    MoveIn,
+    MoveWithin,
+    NewPerson,
+)
 
 TODAY = date(2026, 11, 30)
 
@@ -261,3 +268,178 @@ def test_concurrent_transactions_on_one_record(
             select(AuditEntry.action).where(AuditEntry.actor_user_id == B.user_id)
         ).all()
     assert actions == []
+
+
+def _start(name: str, fn: Callable[[], object], outcome: dict[str, object]) -> threading.Thread:
+    """Runs ``fn`` in a thread named ``clerk-<name>``; its result or exception goes into
+    ``outcome[name]``."""
+
+    def target() -> None:
+        try:
+            outcome[name] = fn()
+        except Exception as exc:
+            outcome[name] = exc
+
+    t = threading.Thread(target=target, name=f"clerk-{name}")
+    t.start()
+    return t
+
+
+def _move_in_alone(engine: Engine, address_id: int) -> uuid.UUID:
+    done = services.move_in(
+        uow_on(engine),
+        A,
+        MoveIn(
+            persons=(
+                NewPerson(
+                    name="下宿 一郎",
+                    name_kana="ゲシュク イチロウ",
+                    birth_date=date(1990, 1, 1),
+                    sex=1,
+                    relationship="head",
+                    registered_domicile="架空県架空市本町2番地",
+                ),
+            ),
+            address_id=address_id,
+            building=None,
+            effective_on=date(2026, 11, 20),
+            notified_on=date(2026, 11, 24),
+            moved_in_from="架空県他市2番地",
+            move_out_certificate=True,
+            identification=NOTIFIED,
+        ),
+    )
+    (rid,) = done.resident_ids
+    return rid
+
+
+def test_opposite_orders_wait_for_each_other_instead_of_deadlocking(
+    migrated_engine: Engine, family: Family
+) -> None:
+    """Two clerks record, at the same moment, a 転居 of the same two people from two
+    households into a new one, naming them in opposite order. Claims lock households, then
+    residents, each in id order, so one clerk waits for the other instead of both waiting
+    for each other: the first is recorded, the second is refused with 409 (what it read
+    has changed meanwhile), and the database reports no error at all (no deadlock)."""
+    lodger = _move_in_alone(migrated_engine, family.lots[1])
+    both_read = threading.Barrier(2, timeout=10)
+    claiming: set[str] = set()
+    sqlstates: list[str | None] = []
+
+    def together(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        name = threading.current_thread().name
+        if name.startswith("clerk-") and "UPDATE" in statement and name not in claiming:
+            claiming.add(name)
+            both_read.wait()  # each has read what it changes: now both claim at once
+
+    def failed(context: Any) -> None:
+        sqlstates.append(getattr(context.original_exception, "sqlstate", None))
+
+    def move(order: tuple[uuid.UUID, uuid.UUID]) -> MoveWithin:
+        return MoveWithin(
+            order,
+            family.lots[1],
+            "並行荘 2号室",
+            date(2026, 11, 28),
+            TODAY,
+            new_relationships={family.wife: "head", lodger: "cohabitant"},
+            identification=NOTIFIED,
+        )
+
+    outcome: dict[str, object] = {}
+    event.listen(migrated_engine, "before_cursor_execute", together)
+    event.listen(migrated_engine, "handle_error", failed)
+    try:
+        clerks = [
+            _start(
+                "a",
+                lambda: services.move_within(
+                    uow_on(migrated_engine), A, move((family.wife, lodger))
+                ),
+                outcome,
+            ),
+            _start(
+                "b",
+                lambda: services.move_within(
+                    uow_on(migrated_engine), B, move((lodger, family.wife))
+                ),
+                outcome,
+            ),
+        ]
+        for t in clerks:
+            t.join(timeout=30)
+    finally:
+        event.remove(migrated_engine, "before_cursor_execute", together)
+        event.remove(migrated_engine, "handle_error", failed)
+    assert sqlstates == []  # a deadlock would be 40P01 here
+    refused = [o for o in outcome.values() if isinstance(o, Exception)]
+    assert len(outcome) == 2 and len(refused) == 1, outcome
+    assert isinstance(refused[0], ConflictError), refused[0]
+    wife, moved = _open(migrated_engine, family.wife), _open(migrated_engine, lodger)
+    assert wife.household_id == moved.household_id != family.household
+    assert (wife.relationship, moved.relationship) == ("head", "cohabitant")
+    assert _counts(migrated_engine, lodger)[0] == 2  # the 転入 and one 転居
+    with uow_on(migrated_engine) as uow:
+        moves = uow.session.scalars(
+            select(AuditEntry.action).where(AuditEntry.action == "registry.move_within")
+        ).all()
+    assert len(moves) == 1
+
+
+def test_a_household_changed_after_it_was_read_is_a_conflict(
+    migrated_engine: Engine, family: Family
+) -> None:
+    """Clerk A's 転居 of the whole household has read who lives in it, and claimed
+    nothing yet, when clerk B enters a newborn into the household and commits. A's claim
+    finds the household changed since it was read and is refused (409): the couple is not
+    moved without the baby, and A leaves no trace."""
+    read, release = threading.Event(), threading.Event()
+
+    def hold(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if (
+            threading.current_thread().name == "clerk-a"
+            and statement.startswith("SELECT")
+            and "registry.resident_version" in statement
+            and not read.is_set()
+        ):
+            read.set()
+            release.wait(timeout=30)
+
+    outcome: dict[str, object] = {}
+    move = MoveWithin(
+        (family.head, family.wife),
+        family.lots[1],
+        None,
+        date(2026, 11, 28),
+        TODAY,
+        identification=NOTIFIED,
+    )
+    event.listen(migrated_engine, "after_cursor_execute", hold)
+    try:
+        a = _start("a", lambda: services.move_within(uow_on(migrated_engine), A, move), outcome)
+        assert read.wait(timeout=10)
+        baby = NewPerson(
+            name="並行 三郎",
+            name_kana="ヘイコウ サブロウ",
+            birth_date=date(2026, 11, 25),
+            sex=1,
+            relationship="child",
+            registered_domicile="架空県架空市本町1番地",
+        )
+        born = services.birth(
+            uow_on(migrated_engine), B, Birth(family.household, baby, notified_on=TODAY)
+        )
+        release.set()
+        a.join(timeout=10)
+    finally:
+        release.set()
+        event.remove(migrated_engine, "after_cursor_execute", hold)
+    assert isinstance(outcome["a"], ConflictError), outcome["a"]
+    for rid in (family.head, family.wife, *born.resident_ids):
+        kept = _open(migrated_engine, rid)
+        assert (kept.household_id, kept.address_id) == (family.household, family.lots[0])
+    with uow_on(migrated_engine) as uow:
+        moves = uow.session.scalars(
+            select(AuditEntry.action).where(AuditEntry.action == "registry.move_within")
+        ).all()
+    assert moves == []

@@ -21,6 +21,7 @@ from machi.bootstrap import Runtime
 from machi.core.errors import ConflictError, CoreError, DomainError, NotFoundError
 from machi.core.models import OutboxEvent
 from machi.core.numbers import individual_number_check_digit
+from machi.core.text import normalize_kana, normalize_name
 from machi.privacy import vault
 from machi.privacy.actor import Actor
 from machi.privacy.models import AuditEntry
@@ -714,6 +715,177 @@ def test_move_within_refusals_write_nothing(
     if change.get("new_relationships") == "wife-head":
         cmd = replace(cmd, resident_ids=(wife,), new_relationships={wife: "wife"})
     refused(rt, lambda: services.move_within(rt.uow(), CLERK, cmd), code)
+
+
+def test_move_within_closes_each_row_and_numbers_the_next(rt: Runtime, lots: list[int]) -> None:
+    """Each mover's row in force is closed on the 異動日, as recorded now (``closed_at``,
+    docs/decisions/0009), and the new row takes the next 履歴番号, counting the rows a
+    職権修正 re-recorded; the new rows keep the search keys of the names (REG-CTRL-18)."""
+    done = family(rt, lots)
+    head, wife = done.resident_ids
+    draft = services.request_ex_officio(
+        rt.uow(),
+        CLERK,
+        ExOfficioCorrection(wife, {"building": "架空荘 1号室"}, applies_from=date(2026, 11, 24)),
+    )
+    services.approve_ex_officio(rt.uow(), SUPERVISOR, Decision(draft))
+    cmd = MoveWithin(
+        done.resident_ids, lots[1], None, date(2026, 11, 28), TODAY, identification=NOTIFIED
+    )
+    services.move_within(rt.uow(), CLERK, cmd)
+    now = rt.clock.now()
+    # 履歴番号 1 for the 転入; the wife's 1 was superseded by 2 and 3 (split on 11-24).
+    for rid, numbers in ((head, [1, 2]), (wife, [1, 2, 3, 4])):
+        assert [v.history_no for v in versions(rt, rid, live=False)] == numbers
+        *_, before, after = versions(rt, rid)
+        assert (before.valid_to, before.closed_at) == (date(2026, 11, 28), now)
+        assert (after.valid_from, after.valid_to, after.closed_at) == (
+            date(2026, 11, 28),
+            None,
+            None,
+        )
+        assert (after.recorded_at, after.recorded_by, after.address_id) == (
+            now,
+            CLERK.user_id,
+            lots[1],
+        )
+        assert after.name_key == normalize_name(after.name)
+        assert after.name_kana_key == normalize_kana(after.name_kana)
+        assert after.alias_name_key is None and after.alias_name_kana_key is None
+    assert open_row(rt, wife).building is None  # the new address has no 方書
+
+
+def test_move_within_of_a_foreign_resident_keeps_the_alias_search_keys(
+    rt: Runtime, lots: list[int]
+) -> None:
+    alex = foreigner(alias_name="架空 太郎", alias_name_kana="カクウ タロウ")
+    (rid,) = services.move_in(rt.uow(), CLERK, move_in_cmd(lots, alex)).resident_ids
+    cmd = MoveWithin((rid,), lots[1], None, date(2026, 11, 28), TODAY, identification=NOTIFIED)
+    services.move_within(rt.uow(), CLERK, cmd)
+    v = open_row(rt, rid)
+    assert (v.address_id, v.alias_name) == (lots[1], "架空 太郎")
+    assert v.alias_name_key == normalize_name("架空 太郎")
+    assert v.alias_name_kana_key == normalize_kana("カクウ タロウ")
+
+
+def test_late_move_within_is_recorded_with_a_memo_on_each_new_row(
+    rt: Runtime, lots: list[int]
+) -> None:
+    """OQ-01: a 転居届 more than 14 days after the move is recorded, flagged in the audit
+    row, and each mover's new version carries the late-notice memo."""
+    early = move_in_cmd(lots, effective_on=date(2026, 10, 1), notified_on=date(2026, 10, 5))
+    wife = person("架空 花子", "wife", name_kana="カクウ ハナコ", sex=2)
+    done = services.move_in(rt.uow(), CLERK, replace(early, persons=(person(), wife)))
+    cmd = MoveWithin(
+        done.resident_ids, lots[1], None, date(2026, 11, 1), TODAY, identification=NOTIFIED
+    )
+    assert services.move_within(rt.uow(), CLERK, cmd).late_notice
+    (entry,) = audits(rt, "registry.move_within")
+    assert entry.detail["late_notice"] is True
+    with rt.uow() as uow:
+        notes = uow.session.scalars(
+            select(RecordNote).where(RecordNote.resident_id.in_(done.resident_ids))
+        ).all()
+    memos = {(n.resident_id, n.version_id) for n in notes if n.body == services.LATE_NOTICE_MEMO}
+    assert memos == {(rid, open_row(rt, rid).id) for rid in done.resident_ids}
+
+
+def test_move_within_into_another_household(rt: Runtime, lots: list[int]) -> None:
+    """E-04: a 世帯主 moves to join a household at its address, with the 続柄 given and the
+    next 表示順位 there; the one member left behind becomes 世帯主 ex officio."""
+    done = family(rt, lots)
+    head, wife = done.resident_ids
+    host = services.move_in(
+        rt.uow(),
+        CLERK,
+        move_in_cmd(lots, person("架空 次郎", name_kana="カクウ ジロウ"), address_id=lots[1]),
+    )
+    (target,) = host.household_ids
+    cmd = MoveWithin(
+        (head,),
+        lots[1],
+        None,
+        date(2026, 11, 28),
+        TODAY,
+        new_relationships={head: "cohabitant"},
+        join_household_id=target,
+        identification=NOTIFIED,
+    )
+    result = services.move_within(rt.uow(), CLERK, cmd)
+    moved = open_row(rt, head)
+    assert (moved.household_id, moved.relationship, moved.display_order) == (
+        target,
+        "cohabitant",
+        2,
+    )
+    assert (moved.address_id, moved.change_reason) == (lots[1], "move_within")
+    left = open_row(rt, wife)
+    assert (left.household_id, left.relationship, left.address_id) == (
+        done.household_ids[0],
+        "head",
+        lots[0],
+    )
+    assert (left.change_reason, left.valid_from) == ("household_head_change", date(2026, 11, 28))
+    assert open_row(rt, host.resident_ids[0]).relationship == "head"  # the host stays 世帯主
+    assert result.resident_ids == (head, wife)
+    assert result.household_ids == (done.household_ids[0], target)
+    (event,) = events(rt, "registry.resident_moved_within")
+    assert (event["household_id"], event["previous_household_id"]) == (
+        str(target),
+        str(done.household_ids[0]),
+    )
+    (change,) = events(rt, "registry.household_changed")
+    assert (change["resident_id"], change["became_head"]) == (str(wife), True)
+    (entry,) = audits(rt, "registry.move_within")
+    assert entry.detail["head_changes"] == 1
+    assert set(entry.subject_ids) == {str(head), str(done.household_ids[0]), str(target)}
+
+
+def test_move_within_refuses_and_writes_nothing(rt: Runtime, lots: list[int]) -> None:
+    """Refusals of a 転居, each leaving no trace: an address missing from the 住所辞書 or
+    abolished by the 異動日, someone unknown or no longer resident, a version on screen
+    that is no longer current, and a household to join that is the mover's own or at
+    another address."""
+    done = family(rt, lots)
+    head, wife = done.resident_ids
+    cmd = MoveWithin(
+        done.resident_ids, lots[1], None, date(2026, 11, 28), TODAY, identification=NOTIFIED
+    )
+
+    def move(c: MoveWithin) -> Callable[[], object]:
+        return lambda: services.move_within(rt.uow(), CLERK, c)
+
+    unknown = refused(rt, move(replace(cmd, address_id=max(lots) + 1)), CoreError.INVALID_INPUT)
+    assert unknown.field == "address_id"
+    with rt.uow() as uow:
+        uow.session.execute(
+            update(Address).where(Address.id == lots[2]).values(abolished_on=date(2026, 11, 28))
+        )
+        uow.commit()
+    gone = refused(rt, move(replace(cmd, address_id=lots[2])), CoreError.INVALID_INPUT)
+    assert gone.field == "address_id"
+    stranger = replace(cmd, resident_ids=(*done.resident_ids, uuid.uuid4()))
+    refused(rt, move(stranger), CoreError.NOT_FOUND)
+    seen = resident(rt, head).version
+    services.move_within(rt.uow(), CLERK, cmd)
+    back = replace(cmd, address_id=lots[0], effective_on=date(2026, 11, 29))
+    refused(rt, move(replace(back, expected_versions={head: seen})), CoreError.CONFLICT)
+    own = replace(
+        back,
+        resident_ids=(wife,),
+        new_relationships={wife: "wife"},
+        join_household_id=done.household_ids[0],
+    )
+    assert refused(rt, move(own), CoreError.INVALID_INPUT).field == "join_household_id"
+    host = services.move_in(
+        rt.uow(),
+        CLERK,
+        move_in_cmd(lots, person("架空 次郎", name_kana="カクウ ジロウ"), address_id=lots[3]),
+    )
+    elsewhere = replace(own, join_household_id=host.household_ids[0])
+    assert refused(rt, move(elsewhere), CoreError.INVALID_INPUT).field == "address_id"
+    services.death(rt.uow(), CLERK, Death(head, date(2026, 11, 29)))
+    refused(rt, move(replace(back, resident_ids=(head,))), RegistryError.NOT_RESIDENT)
 
 
 # -- 出生・死亡 ------------------------------------------------------------------------------
