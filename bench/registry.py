@@ -953,7 +953,8 @@ def main() -> None:
             profile_all(rt, clerk, people, args.seed)
         rt.engine.dispose()
     finally:
-        if not args.keep:
+        # A reused cluster took minutes to build; only --keep-less fresh builds go away.
+        if not (args.keep or args.reuse):
             server.destroy()
     figures["total_seconds"] = round(time.perf_counter() - started, 1)
     print(f"\ntotal {figures['total_seconds']:.0f} s; results: {save(figures, args.out)}")
