@@ -953,7 +953,7 @@ def main() -> None:
             profile_all(rt, clerk, people, args.seed)
         rt.engine.dispose()
     finally:
-        # A reused cluster took minutes to build; only --keep-less fresh builds go away.
+        # A reused cluster took minutes to build: it stays. A fresh one goes unless --keep.
         if not (args.keep or args.reuse):
             server.destroy()
     figures["total_seconds"] = round(time.perf_counter() - started, 1)
