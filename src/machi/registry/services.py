@@ -646,21 +646,21 @@ class _HouseholdRow(NamedTuple):
 # plan locks the rows in id order (ORDER BY … FOR UPDATE) and runs to completion before the
 # first row is updated, so two commands over the same rows wait for each other instead of
 # deadlocking; claiming both tables, the residents' init plan waits for the households'
-# UPDATE (``after_h``), so households are locked first. ``seen`` is read with the statement's
-# snapshot, before any wait for a lock: a row that a transaction committed meanwhile no
-# longer has that version once it is locked (READ COMMITTED re-checks it), so it is left
-# out of RETURNING and the claim is a conflict. A version given (on the caller's screen, or
-# read earlier with the rows, see ``_load``) must be the one seen; None takes the current.
+# UPDATE (``after_h``), so households are locked first. The subquery reads the version with
+# the statement's snapshot, before any wait for a lock: a row that a transaction committed
+# meanwhile no longer has that version once it is locked (READ COMMITTED re-checks the
+# locked row against the same snapshot), so it is left out of RETURNING and the claim is a
+# conflict. A version given (on the caller's screen, or read earlier with the rows, see
+# ``_load``) must be that version too; None takes whatever the snapshot had.
 def _claim_sql(table: Table, ids: str, returning: str, *, after_h: bool = False) -> str:
     name = f"{table.schema}.{table.name}"  # from the model, never from input
     wait = " AND (SELECT count(*) FROM h) >= 0" if after_h else ""
     return (
-        f"UPDATE {name} AS t SET version = seen.version + 1"  # noqa: S608
-        f" FROM (SELECT c.id, c.version FROM {name} AS c"
-        f" JOIN unnest(CAST(:{ids} AS uuid[]), CAST(:{ids}_versions AS integer[]))"
-        " AS w(id, version) ON w.id = c.id"
-        " WHERE w.version IS NULL OR w.version = c.version) AS seen"
-        " WHERE t.id = seen.id AND t.version = seen.version"
+        f"UPDATE {name} AS t SET version = t.version + 1"  # noqa: S608
+        f" FROM unnest(CAST(:{ids} AS uuid[]), CAST(:{ids}_versions AS integer[]))"
+        " AS w(id, version)"
+        f" WHERE t.id = w.id AND t.version = (SELECT c.version FROM {name} AS c"
+        " WHERE c.id = t.id) AND (w.version IS NULL OR w.version = t.version)"
         f" AND t.id = ANY(ARRAY(SELECT l.id FROM {name} AS l"
         f" WHERE l.id = ANY(CAST(:{ids} AS uuid[])){wait} ORDER BY l.id FOR UPDATE))"
         f" RETURNING {returning}"
