@@ -66,8 +66,10 @@ from machi.web.app import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
-PG_DIR = ROOT / "var" / "bench-registry-pg"
-VAR_DIR = ROOT / "var" / "bench-registry"
+# MACHI_BENCH_VAR moves the cluster and keys elsewhere (two benches side by side).
+BENCH_VAR = Path(os.environ.get("MACHI_BENCH_VAR", str(ROOT / "var")))
+PG_DIR = BENCH_VAR / "bench-registry-pg"
+VAR_DIR = BENCH_VAR / "bench-registry"
 HOST = "127.0.0.1"  # the only address this bench ever talks to
 
 GOALS = {
