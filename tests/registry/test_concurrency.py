@@ -34,6 +34,7 @@ from machi.registry.services import (
     MoveIn,
     MoveWithin,
     NewPerson,
+    Recorded,
 )
 
 TODAY = date(2026, 11, 30)
@@ -435,6 +436,75 @@ def test_a_household_changed_after_it_was_read_is_a_conflict(
         release.set()
         event.remove(migrated_engine, "after_cursor_execute", hold)
     assert isinstance(outcome["a"], ConflictError), outcome["a"]
+    for rid in (family.head, family.wife, *born.resident_ids):
+        kept = _open(migrated_engine, rid)
+        assert (kept.household_id, kept.address_id) == (family.household, family.lots[0])
+    with uow_on(migrated_engine) as uow:
+        moves = uow.session.scalars(
+            select(AuditEntry.action).where(AuditEntry.action == "registry.move_within")
+        ).all()
+    assert moves == []
+
+
+def test_a_household_that_changes_while_a_move_waits_is_a_conflict(
+    migrated_engine: Engine, family: Family
+) -> None:
+    """Clerk B enters a newborn into the household and has claimed it, not committed, when
+    clerk A records a 転居 of the couple as the whole household; A waits for B's lock. When
+    B commits, the household A read is no longer the one there: A is refused with 409 and
+    leaves no trace, rather than moving the couple without the baby."""
+    claimed, release = threading.Event(), threading.Event()
+
+    def hold(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if (
+            threading.current_thread().name == "clerk-b"
+            and "UPDATE registry.household" in statement
+            and not claimed.is_set()
+        ):
+            claimed.set()
+            release.wait(timeout=30)
+
+    baby = NewPerson(
+        name="並行 三郎",
+        name_kana="ヘイコウ サブロウ",
+        birth_date=date(2026, 11, 25),
+        sex=1,
+        relationship="child",
+        registered_domicile="架空県架空市本町1番地",
+    )
+    move = MoveWithin(
+        (family.head, family.wife),
+        family.lots[1],
+        None,
+        date(2026, 11, 28),
+        TODAY,
+        identification=NOTIFIED,
+    )
+    outcome: dict[str, object] = {}
+    event.listen(migrated_engine, "after_cursor_execute", hold)
+    try:
+        b = _start(
+            "b",
+            lambda: services.birth(
+                uow_on(migrated_engine), B, Birth(family.household, baby, notified_on=TODAY)
+            ),
+            outcome,
+        )
+        assert claimed.wait(timeout=10)
+        a = _start("a", lambda: services.move_within(uow_on(migrated_engine), A, move), outcome)
+        deadline = time.monotonic() + 10
+        while not _waiting_on_a_lock(migrated_engine):
+            assert time.monotonic() < deadline, "A never waited for B's lock"
+            time.sleep(0.01)
+        release.set()
+        b.join(timeout=10)
+        a.join(timeout=10)
+    finally:
+        release.set()
+        event.remove(migrated_engine, "after_cursor_execute", hold)
+    assert isinstance(outcome["a"], ConflictError), outcome["a"]
+    born = outcome["b"]
+    assert isinstance(born, Recorded), born
     for rid in (family.head, family.wife, *born.resident_ids):
         kept = _open(migrated_engine, rid)
         assert (kept.household_id, kept.address_id) == (family.household, family.lots[0])
