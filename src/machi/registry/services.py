@@ -2063,7 +2063,7 @@ def move_within(uow: UnitOfWork, actor: Actor, cmd: MoveWithin) -> Recorded:
             if len(origins) != 1:
                 raise _invalid("resident_ids", "別々の世帯の方は、転居先の世帯を指定してください。")
             household_id = origins[0]
-            if {m.resident_id for m in loaded.members[household_id]} != set(movers):
+            if {m.resident_id for m in loaded.members.get(household_id, ())} != set(movers):
                 raise _invalid(
                     "resident_ids",
                     "世帯の一部の方の転居です。新しい世帯または加わる世帯と続柄を指定してください。",
