@@ -173,6 +173,27 @@ def test_reg_ctrl_04_copy_without_an_identity_document_check_is_refused(
         assert uow.session.scalars(select(CertificateIssuance)).all() == []
 
 
+def test_reg_ctrl_07_a_number_brought_over_must_match_the_move_out_certificate(
+    rt: Runtime, lots: list[int]
+) -> None:
+    (rid,) = services.move_in(rt.uow(), CLERK, move_in_cmd(lots)).resident_ids
+    presented, certified = number("70000000001"), number("70000000002")
+    cmd = IndividualNumberChange(
+        rid, presented, effective_on=TODAY, identification=CARD, certificate_number=certified
+    )
+    error = refused(
+        rt,
+        lambda: services.change_individual_number(rt.uow(), CLERK, rt.keys, cmd),
+        RegistryError.NUMBER_DIFFERS_FROM_CERTIFICATE,
+    )
+    assert presented not in error.message and certified not in error.message
+    services.change_individual_number(
+        rt.uow(), CLERK, rt.keys, replace(cmd, certificate_number=presented)
+    )
+    with rt.uow() as uow:
+        assert vault.find_subject_by_number(uow, NUMBER_HANDLER, rt.keys, presented) == rid
+
+
 def test_reg_ctrl_08_how_the_move_out_certificate_was_handled_is_recorded(
     rt: Runtime, lots: list[int]
 ) -> None:

@@ -28,6 +28,7 @@ class RegistryError(StrEnum):
     INVALID_INDIVIDUAL_NUMBER = "registry.invalid_individual_number"
     PREVIOUS_NUMBER_REQUIRED = "registry.previous_number_required"
     PREVIOUS_NUMBER_MISMATCH = "registry.previous_number_mismatch"
+    NUMBER_DIFFERS_FROM_CERTIFICATE = "registry.number_differs_from_certificate"
     INVALID_ADDRESSEE_NO = "registry.invalid_addressee_no"
     INVALID_RESIDENCE_CARD_NO = "registry.invalid_residence_card_no"
     # 続柄 and households
@@ -163,6 +164,10 @@ MESSAGES: dict[RegistryError, str] = {
     RegistryError.PREVIOUS_NUMBER_REQUIRED: (
         "個人番号の変更には、変更前の個人番号も入力してください"
         " (通知カード・個人番号カード等で確認)。"
+    ),
+    RegistryError.NUMBER_DIFFERS_FROM_CERTIFICATE: (
+        "入力した個人番号が転出証明書に記載の個人番号と一致しません。"
+        "個人番号カード等と転出証明書を確認してください。"
     ),
     RegistryError.PREVIOUS_NUMBER_MISMATCH: (
         "変更前の個人番号が記録と一致しません。提示された書類を確認してください。"

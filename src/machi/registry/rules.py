@@ -631,6 +631,13 @@ def check_resident_record_code(s: str) -> None:
         raise _fail(RegistryError.INVALID_RESIDENT_RECORD_CODE, "resident_record_code")
 
 
+def check_matches_certificate(presented: str, on_certificate: str | None) -> None:
+    """A 転入 that brings the 個人番号 over: the number presented (card, 通知) must be the one
+    on the 転出証明書 (REG-CTRL-07; seed 004 §II(1) 3⑧①). Neither reaches the message."""
+    if on_certificate is not None and on_certificate != presented:
+        raise _fail(RegistryError.NUMBER_DIFFERS_FROM_CERTIFICATE, "certificate_number")
+
+
 def check_individual_number(s: str) -> None:
     """個人番号: 12 digits with the check digit of 個人番号カード省令 第5条 (machi.core.numbers;
     REG-CTRL-23). The number itself never reaches the message."""

@@ -432,6 +432,8 @@ class IndividualNumberChange(_Redacted):
     identification: Identification | None = None
     # The number being replaced, as presented (REG-CTRL-25); None for a first assignment.
     previous_number: str | None = None
+    # The number printed on the 転出証明書 when a 転入 brings the number over (REG-CTRL-07).
+    certificate_number: str | None = None
 
 
 @dataclass(frozen=True, repr=False)
@@ -2461,6 +2463,7 @@ def change_individual_number(
     checked = rules.check_identification(cmd.identification)
     with uow, _translated():
         rules.check_individual_number(cmd.individual_number)
+        rules.check_matches_certificate(cmd.individual_number, cmd.certificate_number)
         rules.check_change_dates(
             reason, cmd.effective_on, cmd.claimed_on, uow.clock.business_date()
         )
