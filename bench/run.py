@@ -141,18 +141,17 @@ def main() -> None:
 
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"{datetime.now().date().isoformat()}.json"
-    out.write_text(
-        json.dumps(
-            {
-                "machine": {"platform": platform.platform(), "python": platform.python_version()},
-                "synth_rows_per_second": round(report.rows_per_second),
-                "synth_residents": args.residents,
-                **figures,
-            },
-            indent=1,
-        ),
-        encoding="utf-8",
+    # Merged: bench.registry keeps its figures under "registry" in the same day's file.
+    data = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}
+    data.update(
+        {
+            "machine": {"platform": platform.platform(), "python": platform.python_version()},
+            "synth_rows_per_second": round(report.rows_per_second),
+            "synth_residents": args.residents,
+            **figures,
+        }
     )
+    out.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"results: {out}")
 
 
