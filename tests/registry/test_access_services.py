@@ -345,7 +345,7 @@ def _draft(rt: Runtime, town: Town) -> int:
 def test_approve_ex_officio(rt: Runtime, town: Town) -> None:
     def run(actor: Actor, ok: bool) -> object:
         draft = _draft(rt, town) if ok else -1
-        return services.approve_ex_officio(rt.uow(), actor, Decision(draft))
+        return services.approve_ex_officio(rt.uow(), actor, Decision(draft, verified=True))
 
     table(rt, "registry.approve_ex_officio", Permission.REGISTRY_APPROVE, SUPERVISOR_ONLY, run)
 

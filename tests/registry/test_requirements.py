@@ -323,11 +323,13 @@ def test_reg_ctrl_11_the_author_of_a_draft_cannot_approve_it_a_second_person_can
     author_with_the_right = replace(SUPERVISOR, user_id=CLERK.user_id)
     refused(
         rt,
-        lambda: services.approve_ex_officio(rt.uow(), author_with_the_right, Decision(draft)),
+        lambda: services.approve_ex_officio(
+            rt.uow(), author_with_the_right, Decision(draft, verified=True)
+        ),
         RegistryError.APPROVAL_BY_REQUESTER,
     )
     assert not open_row(rt, rid).removed
-    services.approve_ex_officio(rt.uow(), SUPERVISOR, Decision(draft))
+    services.approve_ex_officio(rt.uow(), SUPERVISOR, Decision(draft, verified=True))
     row = open_row(rt, rid)
     assert row.removed and row.approval_id == draft and row.recorded_by == SUPERVISOR.user_id
 
@@ -353,6 +355,14 @@ def test_reg_ctrl_13_the_approver_sees_recorded_and_proposed_values_side_by_side
     with pytest.raises(DomainError) as missing:
         queries.draft_detail(rt.uow(), SUPERVISOR, draft + 1000)
     assert missing.value.http_status == 404
+    # 決裁 needs the approver's 照合済, whoever calls the service.
+    refused(
+        rt,
+        lambda: services.approve_ex_officio(rt.uow(), SUPERVISOR, Decision(draft)),
+        RegistryError.DRAFT_NOT_VERIFIED,
+    )
+    services.approve_ex_officio(rt.uow(), SUPERVISOR, Decision(draft, verified=True))
+    assert open_row(rt, head).name == "架空 太朗"
 
 
 @NEEDS_PDFTOTEXT
@@ -374,7 +384,7 @@ def test_reg_ctrl_12_a_draft_is_invisible_to_certificates_and_linkage_until_appr
     discarded = services.request_ex_officio(rt.uow(), CLERK, ExOfficioCorrection(head, {"sex": 2}))
     services.reject_ex_officio(rt.uow(), SUPERVISOR, Decision(discarded))
     assert open_row(rt, head).sex == 1
-    services.approve_ex_officio(rt.uow(), SUPERVISOR, Decision(draft))
+    services.approve_ex_officio(rt.uow(), SUPERVISOR, Decision(draft, verified=True))
     assert len(events(rt, "registry.resident_record_corrected")) == 1
     assert queries.resident_record(rt.uow(), CLERK, head).name == "架空 太朗"
 
@@ -409,9 +419,9 @@ def test_reg_ctrl_16_correcting_an_identity_item_needs_the_approver_and_is_kept(
     )
     second_clerk = replace(CLERK, user_id=uuid.UUID(int=104), login_name="clerk2")
     with pytest.raises(PermissionDenied):
-        services.approve_ex_officio(rt.uow(), second_clerk, Decision(draft))
+        services.approve_ex_officio(rt.uow(), second_clerk, Decision(draft, verified=True))
     assert open_row(rt, rid).birth_date == date(1980, 4, 1)
-    services.approve_ex_officio(rt.uow(), SUPERVISOR, Decision(draft))
+    services.approve_ex_officio(rt.uow(), SUPERVISOR, Decision(draft, verified=True))
     rows = versions(rt, rid, live=False)
     assert [(r.birth_date, r.superseded_at is not None) for r in rows] == [
         (date(1980, 4, 1), True),

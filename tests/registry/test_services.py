@@ -728,7 +728,7 @@ def test_move_within_closes_each_row_and_numbers_the_next(rt: Runtime, lots: lis
         CLERK,
         ExOfficioCorrection(wife, {"building": "架空荘 1号室"}, applies_from=date(2026, 11, 24)),
     )
-    services.approve_ex_officio(rt.uow(), SUPERVISOR, Decision(draft))
+    services.approve_ex_officio(rt.uow(), SUPERVISOR, Decision(draft, verified=True))
     cmd = MoveWithin(
         done.resident_ids, lots[1], None, date(2026, 11, 28), TODAY, identification=NOTIFIED
     )
@@ -1161,7 +1161,9 @@ def test_ex_officio_correction_needs_a_second_person_and_keeps_both_time_axes(
     clerk_as_approver = replace(SUPERVISOR, user_id=CLERK.user_id)
     refused(
         rt,
-        lambda: services.approve_ex_officio(rt.uow(), clerk_as_approver, Decision(draft_id)),
+        lambda: services.approve_ex_officio(
+            rt.uow(), clerk_as_approver, Decision(draft_id, verified=True)
+        ),
         RegistryError.APPROVAL_BY_REQUESTER,
     )
     with rt.uow() as uow, pytest.raises(IntegrityError):
@@ -1170,7 +1172,7 @@ def test_ex_officio_correction_needs_a_second_person_and_keeps_both_time_axes(
             .where(PendingApproval.id == draft_id)
             .values(status="approved", approved_by=CLERK.user_id, approved_at=rt.clock.now())
         )
-    services.approve_ex_officio(rt.uow(), SUPERVISOR, Decision(draft_id))
+    services.approve_ex_officio(rt.uow(), SUPERVISOR, Decision(draft_id, verified=True))
     with rt.uow() as uow:
         draft = uow.session.get(PendingApproval, draft_id)
         assert draft is not None and draft.status == "approved" and draft.draft_values is None
@@ -1209,7 +1211,9 @@ def test_ex_officio_correction_needs_a_second_person_and_keeps_both_time_axes(
     no_personal_values(approval, "架空")
     refused(
         rt,
-        lambda: services.approve_ex_officio(rt.uow(), SUPERVISOR, Decision(draft_id)),
+        lambda: services.approve_ex_officio(
+            rt.uow(), SUPERVISOR, Decision(draft_id, verified=True)
+        ),
         RegistryError.APPROVAL_NOT_PENDING,
     )
 
@@ -1221,7 +1225,7 @@ def test_correction_from_a_date_splits_the_version(rt: Runtime, lots: list[int])
         CLERK,
         ExOfficioCorrection(rid, {"building": "架空荘 1号室"}, applies_from=date(2026, 11, 24)),
     )
-    services.approve_ex_officio(rt.uow(), SUPERVISOR, Decision(draft))
+    services.approve_ex_officio(rt.uow(), SUPERVISOR, Decision(draft, verified=True))
     early, late = (as_of(rt, rid, d) for d in (date(2026, 11, 21), date(2026, 11, 25)))
     assert early is not None and late is not None
     assert (early.building, late.building) == (None, "架空荘 1号室")
@@ -1243,7 +1247,7 @@ def test_stale_draft_is_a_conflict_and_rejection_drops_the_values(
     )
     refused(
         rt,
-        lambda: services.approve_ex_officio(rt.uow(), SUPERVISOR, Decision(draft)),
+        lambda: services.approve_ex_officio(rt.uow(), SUPERVISOR, Decision(draft, verified=True)),
         CoreError.CONFLICT,
     )
     services.reject_ex_officio(rt.uow(), SUPERVISOR, Decision(draft))
@@ -1278,13 +1282,13 @@ def test_ex_officio_deletion_and_entry(rt: Runtime, lots: list[int]) -> None:
         rt.uow(), CLERK, ExOfficioDeletion(rid, date(2026, 11, 27))
     )
     assert resident(rt, rid).status == "current"  # a draft changes nothing
-    services.approve_ex_officio(rt.uow(), SUPERVISOR, Decision(deletion))
+    services.approve_ex_officio(rt.uow(), SUPERVISOR, Decision(deletion, verified=True))
     v = open_row(rt, rid)
     assert v.removed and v.change_reason == "ex_officio_deletion" and v.approval_id == deletion
     assert events(rt, "registry.resident_removed_ex_officio")[0]["resident_id"] == str(rid)
     entry = ExOfficioEntry(person(resident_id=rid), lots[1], None, date(2026, 11, 29))
     draft = services.request_ex_officio(rt.uow(), CLERK, entry)
-    services.approve_ex_officio(rt.uow(), SUPERVISOR, Decision(draft))
+    services.approve_ex_officio(rt.uow(), SUPERVISOR, Decision(draft, verified=True))
     v = open_row(rt, rid)
     assert not v.removed and v.change_reason == "ex_officio_entry" and v.address_id == lots[1]
     assert resident(rt, rid).status == "current"

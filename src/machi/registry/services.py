@@ -482,10 +482,13 @@ ExOfficioRequest = ExOfficioEntry | ExOfficioCorrection | ExOfficioDeletion
 @dataclass(frozen=True)
 class Decision:
     """決裁 or 破棄 of the draft ``approval_id``; ``expected_version`` is the draft's version
-    the approver looked at."""
+    the approver looked at. ``verified`` is the approver's 照合済: the draft's values were
+    compared with the 届出書 or the documents (REG-CTRL-13); a 職権 draft is not approved
+    without it."""
 
     approval_id: int
     expected_version: int | None = None
+    verified: bool = False
 
 
 @dataclass(frozen=True, repr=False)
@@ -2932,6 +2935,7 @@ def approve_ex_officio(uow: UnitOfWork, actor: Actor, cmd: Decision) -> Recorded
     refuses self-approval too): the change is applied with ``recorded_by`` = the approver
     and ``approval_id`` = the draft, and the proposed values leave the draft."""
     staff = _staff_id(uow, actor, Permission.REGISTRY_APPROVE, "registry.approve_ex_officio")
+    rules.check_draft_verified(cmd.verified)
     with uow, _translated():
         draft = _decide(uow, cmd)
         rules.check_approver(draft.requested_by, staff)

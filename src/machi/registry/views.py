@@ -679,13 +679,13 @@ def approve(
     verified: Annotated[bool, Form()] = False,
 ) -> HTMLResponse:
     rt = runtime(request)
-    decision = services.Decision(approval_id, expected_version=version or None)
-
-    def decide() -> object:
-        rules.check_draft_verified(verified)
-        return services.approve_ex_officio(rt.uow(), actor, decision)
-
-    return _decide(request, actor, decide, f"決裁しました (No.{approval_id})。")
+    decision = services.Decision(approval_id, expected_version=version or None, verified=verified)
+    return _decide(
+        request,
+        actor,
+        lambda: services.approve_ex_officio(rt.uow(), actor, decision),
+        f"決裁しました (No.{approval_id})。",
+    )
 
 
 @router.get(
