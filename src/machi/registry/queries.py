@@ -433,14 +433,21 @@ def _in_force(
     )
 
 
-def _protected(resident_id: QueryableAttribute[uuid.UUID], today: date) -> ColumnElement[bool]:
-    """A 支援措置 in force on ``today``: the same test as rules.protection_decision's
-    (valid_until alone does not end a measure; ended_on is the first day without)."""
+def _protected(
+    resident_id: QueryableAttribute[uuid.UUID],
+    today: date,
+    use: rules.ProtectedUse | None = None,
+) -> ColumnElement[bool]:
+    """A 支援措置 in force on ``today`` (covering ``use``, when given): the same test as
+    rules.protection_decision's (valid_until alone does not end a measure; ended_on is the
+    first day without)."""
     pm = ProtectionMeasure
+    covers = [] if use is None else [literal(use.value) == any_(pm.scope)]
     return exists().where(
         pm.resident_id == resident_id,
         pm.valid_from <= today,
         or_(pm.ended_on.is_(None), pm.ended_on > today),
+        *covers,
     )
 
 
@@ -1708,18 +1715,12 @@ def browsing_list(uow: UnitOfWork, actor: Actor, approval_id: int) -> BrowsingLi
         )
         on = uow.clock.business_date()
         rv = ResidentVersion
-        pm = ProtectionMeasure
         age = func.extract("year", func.age(literal(on), rv.birth_date))
         where = [
             ~rv.removed,
             _in_force(rv, on, None),
             TownArea.code.in_(scope.town_area_codes),
-            ~exists().where(
-                pm.resident_id == rv.resident_id,
-                pm.valid_from <= on,
-                or_(pm.ended_on.is_(None), pm.ended_on > on),
-                literal(rules.ProtectedUse.BROWSING.value) == any_(pm.scope),
-            ),
+            ~_protected(rv.resident_id, on, rules.ProtectedUse.BROWSING),
         ]
         if scope.min_age is not None:
             where.append(age >= scope.min_age)
