@@ -1240,10 +1240,9 @@ class PendingView:
 
     @property
     def is_request(self) -> bool:
-        return self.action in _REQUEST_ACTIONS
+        return self.action in rules.REQUEST_ACTIONS
 
 
-_REQUEST_ACTIONS = frozenset(u.value for u in rules.ApprovedUse)
 _REQUESTER_LABELS = {
     rules.RequesterType.PUBLIC_AGENCY: "国又は地方公共団体の機関",
     rules.RequesterType.THIRD_PARTY: "第三者",

@@ -40,7 +40,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from datetime import date
@@ -2919,14 +2919,16 @@ def request_ex_officio(uow: UnitOfWork, actor: Actor, cmd: ExOfficioRequest) -> 
     return draft.id
 
 
-def _decide(uow: UnitOfWork, cmd: Decision) -> PendingApproval:
-    draft = uow.session.get(PendingApproval, cmd.approval_id)
-    if draft is None or draft.action not in _DRAFT_ACTIONS.values():
+def _decide(uow: UnitOfWork, cmd: Decision, actions: Collection[str]) -> PendingApproval:
+    """The pending row ``cmd`` decides, if it is one of ``actions`` (drafts or requests:
+    the other kind is not found here), at the version the approver looked at."""
+    row = uow.session.get(PendingApproval, cmd.approval_id)
+    if row is None or row.action not in actions:
         raise NotFoundError()
-    if cmd.expected_version is not None and cmd.expected_version != draft.version:
+    if cmd.expected_version is not None and cmd.expected_version != row.version:
         raise ConflictError()
-    rules.check_pending(draft.status)
-    return draft
+    rules.check_pending(row.status)
+    return row
 
 
 @authorised(Permission.REGISTRY_APPROVE)
@@ -2937,7 +2939,7 @@ def approve_ex_officio(uow: UnitOfWork, actor: Actor, cmd: Decision) -> Recorded
     staff = _staff_id(uow, actor, Permission.REGISTRY_APPROVE, "registry.approve_ex_officio")
     rules.check_draft_verified(cmd.verified)
     with uow, _translated():
-        draft = _decide(uow, cmd)
+        draft = _decide(uow, cmd, _DRAFT_ACTIONS.values())
         rules.check_approver(draft.requested_by, staff)
         request = _undraft(draft.payload, draft.draft_values or {})
         draft.status = rules.ApprovalStatus.APPROVED.value
@@ -2973,7 +2975,7 @@ def reject_ex_officio(uow: UnitOfWork, actor: Actor, cmd: Decision) -> None:
     """破棄 of a draft: nothing reaches the registry and the proposed values are dropped."""
     staff = _staff_id(uow, actor, Permission.REGISTRY_APPROVE, "registry.reject_ex_officio")
     with uow, _translated():
-        draft = _decide(uow, cmd)
+        draft = _decide(uow, cmd, _DRAFT_ACTIONS.values())
         draft.status = rules.ApprovalStatus.REJECTED.value
         draft.rejected_by = staff
         draft.rejected_at = uow.clock.now()
@@ -3019,9 +3021,6 @@ class BulkExportRequest(_Redacted):
     what it is for, asked by the person who will run it."""
 
     purpose: str
-
-
-_REQUEST_ACTIONS = frozenset(u.value for u in ApprovedUse)
 
 
 def _request(
@@ -3173,23 +3172,13 @@ def request_browsing(uow: UnitOfWork, actor: Actor, cmd: BrowsingRequest) -> int
     )
 
 
-def _decide_request(uow: UnitOfWork, cmd: Decision) -> PendingApproval:
-    row = uow.session.get(PendingApproval, cmd.approval_id)
-    if row is None or row.action not in _REQUEST_ACTIONS:
-        raise NotFoundError()
-    if cmd.expected_version is not None and cmd.expected_version != row.version:
-        raise ConflictError()
-    rules.check_pending(row.status)
-    return row
-
-
 @authorised(Permission.REGISTRY_APPROVE)
 def approve_request(uow: UnitOfWork, actor: Actor, cmd: Decision) -> None:
     """決裁 of a request by someone other than the person who received it (the database
     refuses self-approval too). Nothing runs yet: the approval is consumed by the run."""
     staff = _staff_id(uow, actor, Permission.REGISTRY_APPROVE, "registry.approve_request")
     with uow, _translated():
-        row = _decide_request(uow, cmd)
+        row = _decide(uow, cmd, rules.REQUEST_ACTIONS)
         rules.check_approver(row.requested_by, staff)
         row.status = rules.ApprovalStatus.APPROVED.value
         row.approved_by = staff
@@ -3210,7 +3199,7 @@ def reject_request(uow: UnitOfWork, actor: Actor, cmd: Decision) -> None:
     """不承認: the request can never be served."""
     staff = _staff_id(uow, actor, Permission.REGISTRY_APPROVE, "registry.reject_request")
     with uow, _translated():
-        row = _decide_request(uow, cmd)
+        row = _decide(uow, cmd, rules.REQUEST_ACTIONS)
         row.status = rules.ApprovalStatus.REJECTED.value
         row.rejected_by = staff
         row.rejected_at = uow.clock.now()

@@ -94,7 +94,7 @@ def protected_list(request: Request, actor: StaffActor) -> HTMLResponse:
 # -- 閲覧 (REG-CTRL-09) ----------------------------------------------------------------------
 
 
-def _browsing_page(request: Request, status: int = 200, **ctx: Any) -> HTMLResponse:
+def _browsing_page(request: Request, actor: Actor, status: int = 200, **ctx: Any) -> HTMLResponse:
     rt = runtime(request)
     ctx.setdefault("form", {})
     return _page(
@@ -102,14 +102,14 @@ def _browsing_page(request: Request, status: int = 200, **ctx: Any) -> HTMLRespo
         "browsing.html",
         status,
         bases=list(rules.BrowsingBasis),
-        towns=queries.town_areas(rt.uow(), ctx.pop("actor")),
+        towns=queries.town_areas(rt.uow(), actor),
         **ctx,
     )
 
 
 @router.get("/browsing", response_class=HTMLResponse, openapi_extra=declares("registry.town_areas"))
 def browsing_form(request: Request, actor: StaffActor) -> HTMLResponse:
-    return _browsing_page(request, actor=actor)
+    return _browsing_page(request, actor)
 
 
 @router.post(
@@ -149,10 +149,10 @@ def request_browsing(
         approval_id = services.request_browsing(rt.uow(), actor, cmd)
     except ValueError:
         message = "法令上の根拠と閲覧の範囲 (年齢は数字) を正しく入力してください。"
-        return _browsing_page(request, 422, actor=actor, form=form, error=message)
+        return _browsing_page(request, actor, 422, form=form, error=message)
     except DomainError as e:
-        return _browsing_page(request, e.http_status, actor=actor, form=form, error=e.message)
-    return _browsing_page(request, actor=actor, received=approval_id)
+        return _browsing_page(request, actor, e.http_status, form=form, error=e.message)
+    return _browsing_page(request, actor, received=approval_id)
 
 
 @router.get(
@@ -165,7 +165,7 @@ def browsing_list(request: Request, approval_id: int, actor: StaffActor) -> HTML
     try:
         listed = queries.browsing_list(rt.uow(), actor, approval_id)
     except DomainError as e:
-        return _browsing_page(request, e.http_status, actor=actor, error=e.message)
+        return _browsing_page(request, actor, e.http_status, error=e.message)
     return _page(request, "browsing_list.html", listed=listed)
 
 
